@@ -1,0 +1,133 @@
+//! The command line: clap definitions and help text only.
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand};
+
+const PUSH_EXAMPLES: &str = "\
+Examples:
+  # a person at a terminal (prompts for the password)
+  packpush push ./mypack --registry harbor.example.com --project spectro-oci-registry --username admin
+
+  # CI or a Makefile: everything from the environment, password on stdin
+  export HARBOR_ADDRESS=harbor.example.com HARBOR_PROJECT=spectro-oci-registry HARBOR_USERNAME='robot$packs+ci'
+  printf '%s' \"$HARBOR_PASSWORD\" | packpush push ./mypack --password-stdin
+
+  # show the exact commands without running anything
+  packpush push ./mypack --registry harbor.example.com --project packs --dry-run";
+
+/// Push Spectro Cloud Palette packs to an OCI registry, exactly as Palette's
+/// documentation prescribes: ORAS 1.0.0, tar, an empty base-path artifact,
+/// then the pack, verified by reading back what the registry holds.
+#[derive(Debug, Parser)]
+#[command(name = "packpush", version, propagate_version = false)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Archive a pack folder and push it to REGISTRY/PROJECT/spectro-packs/archive/NAME:VERSION.
+    #[command(after_help = PUSH_EXAMPLES)]
+    Push(Box<PushArgs>),
+    /// Check that oras and tar are present and usable (the preflight alone).
+    Doctor(DoctorArgs),
+}
+
+/// Where oras and tar are, and which oras versions are accepted.
+#[derive(Debug, Args, Clone)]
+pub struct ToolArgs {
+    /// The oras program to use (default: `oras` on PATH).
+    #[arg(long, env = "PACKPUSH_ORAS", value_name = "PATH")]
+    pub oras: Option<Utf8PathBuf>,
+    /// The tar program to use (default: `tar` on PATH).
+    #[arg(long, env = "PACKPUSH_TAR", value_name = "PATH")]
+    pub tar: Option<Utf8PathBuf>,
+    /// Accept ORAS 1.1.0 or later and make it write 1.0.0-shaped manifests
+    /// (`oras push --image-spec v1.0`). Without it, exactly ORAS 1.0.0 is required.
+    #[arg(long)]
+    pub allow_newer_oras: bool,
+}
+
+/// How oras reaches the registry; passed to every oras call.
+#[derive(Debug, Args, Clone)]
+pub struct TlsArgs {
+    /// The registry speaks plain HTTP (no TLS).
+    #[arg(long, conflicts_with_all = ["insecure", "ca_file"])]
+    pub plain_http: bool,
+    /// Use TLS but do not verify the registry's certificate.
+    #[arg(long, conflicts_with = "ca_file")]
+    pub insecure: bool,
+    /// Trust the registry's certificate through this CA certificate (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The pack folder (holding pack.json, values.yaml, logo.png, ...).
+    #[arg(value_name = "PACK_DIR")]
+    pub pack_dir: Utf8PathBuf,
+
+    /// The registry host, with an optional port and no scheme (e.g. harbor.example.com).
+    #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
+    pub registry: Option<String>,
+    /// The Harbor project that holds the packs (it must exist already).
+    #[arg(long, env = "HARBOR_PROJECT")]
+    pub project: Option<String>,
+    /// The pack name; default: pack.json "name". If given, it must equal pack.json.
+    #[arg(long, env = "NAME")]
+    pub name: Option<String>,
+    /// The pack version; default: pack.json "version". If given, it must equal pack.json.
+    #[arg(long, env = "VERSION")]
+    pub version: Option<String>,
+    /// The registry user name (a Harbor robot account looks like 'robot$PROJECT+NAME').
+    #[arg(long, env = "HARBOR_USERNAME")]
+    pub username: Option<String>,
+    /// Read the password from standard input. Otherwise the HARBOR_PASSWORD
+    /// environment variable is used, or a hidden prompt when stdin is a terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// The file where oras keeps the login. Default: a private temporary file,
+    /// deleted when packpush exits, so nothing is left on the host.
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<Utf8PathBuf>,
+    /// Do not log in; use the credentials already in --registry-config (or oras's default store).
+    #[arg(long)]
+    pub skip_login: bool,
+
+    #[command(flatten)]
+    pub tools: ToolArgs,
+
+    /// Where the archive is written and kept. Default: a temporary folder,
+    /// removed after a successful push (kept, and its path printed, when a push fails).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<Utf8PathBuf>,
+    /// Print the plan (the exact commands, in order) and exit: runs nothing, touches nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Never prompt; a missing value is an error.
+    #[arg(long)]
+    pub non_interactive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub tools: ToolArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,334 @@
+//! The one place packpush starts other programs.
+//!
+//! Every child gets an argv list (never a shell string), a working
+//! directory, and either no stdin or a secret on stdin. The password never
+//! enters a child's argv or environment: `HARBOR_PASSWORD` is removed from
+//! every child's environment. The caller judges the exit status, so errors
+//! can carry the exact command and the tail of its stderr.
+//!
+//! SIGINT and SIGTERM are caught while packpush runs: the running child is
+//! stopped (a terminal's Ctrl-C already reaches it through the process
+//! group; SIGTERM is forwarded), and the caller gets `Interrupted` so that
+//! temporary files are removed on the way out.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+use crate::secret::{REDACTED, Secret};
+
+/// Environment variables that carry secrets and are never passed to a child.
+pub const SECRET_ENV: &[&str] = &["HARBOR_PASSWORD"];
+
+/// A program to run: argv, working directory, and whether a secret goes to
+/// its stdin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Command {
+    /// The program as it is shown to people (its name when found on PATH).
+    pub display: String,
+    /// The program that is started.
+    #[serde(skip)]
+    pub program: Utf8PathBuf,
+    pub args: Vec<String>,
+    pub cwd: Utf8PathBuf,
+    /// The password is written to stdin (shown as `<redacted>`).
+    pub stdin_secret: bool,
+}
+
+impl Command {
+    /// The argv as shown to people and in JSON: program name and arguments.
+    /// Secrets are never in the arguments, so nothing needs removing.
+    pub fn argv(&self) -> Vec<String> {
+        std::iter::once(self.display.clone())
+            .chain(self.args.iter().cloned())
+            .collect()
+    }
+
+    /// A copyable shell line: `cd DIR && PROGRAM ARGS`, with the stdin
+    /// secret shown as a comment.
+    pub fn shell_line(&self, with_cd: bool) -> String {
+        let mut line = String::new();
+        if with_cd {
+            line.push_str(&format!("cd {} && ", shell_words::quote(self.cwd.as_str())));
+        }
+        line.push_str(&shell_words::join(self.argv()));
+        if self.stdin_secret {
+            line.push_str(&format!("   # password on stdin: {REDACTED}"));
+        }
+        line
+    }
+}
+
+/// How a finished child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Exit::Code(code) => format!("exit status {code}"),
+            Exit::Signal(sig) => format!("killed by signal {sig} ({})", signal_name(sig)),
+        }
+    }
+}
+
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        _ => "signal",
+    }
+}
+
+/// What a finished child left behind.
+#[derive(Debug)]
+pub struct Outcome {
+    pub exit: Exit,
+    /// Captured stdout (empty unless the caller asked for it).
+    pub stdout: Vec<u8>,
+    /// Captured stderr.
+    pub stderr: Vec<u8>,
+    pub duration: Duration,
+}
+
+impl Outcome {
+    /// The last `lines` lines of stderr, for error messages.
+    pub fn stderr_tail(&self, lines: usize) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.stderr);
+        let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        all[all.len().saturating_sub(lines)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    }
+}
+
+/// Why a child did not produce an outcome.
+#[derive(Debug)]
+pub enum RunError {
+    /// The program could not be started at all.
+    Spawn(io::Error),
+    /// packpush received this signal while the child ran; the child was stopped.
+    Interrupted(i32),
+    /// The child ran longer than the step's time limit and was stopped.
+    TimedOut(Duration),
+}
+
+/// Where a child's stdout goes when it is not captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// Passed through to packpush's stdout (a person at a terminal).
+    Stdout,
+    /// Passed through to packpush's stderr (stdout is kept for JSON).
+    Stderr,
+    /// Kept out of sight (captured, shown only on failure).
+    Hidden,
+}
+
+static PENDING: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+
+/// Catches SIGINT and SIGTERM from here on; `pending` reports them.
+pub fn catch_signals() -> io::Result<()> {
+    let flag = PENDING.get_or_init(|| Arc::new(AtomicUsize::new(0)));
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        signal_hook::flag::register_usize(sig, Arc::clone(flag), sig as usize)?;
+    }
+    Ok(())
+}
+
+/// The signal received since `catch_signals`, if any.
+pub fn pending_signal() -> Option<i32> {
+    let value = PENDING.get()?.load(Ordering::SeqCst);
+    (value != 0).then_some(value as i32)
+}
+
+/// Runs one command to completion.
+pub fn run(
+    command: &Command,
+    secret: Option<&Secret>,
+    echo: Echo,
+    capture_stdout: bool,
+    timeout: Option<Duration>,
+) -> Result<Outcome, RunError> {
+    if let Some(sig) = pending_signal() {
+        return Err(RunError::Interrupted(sig));
+    }
+    let mut expr = duct::cmd(command.program.as_str(), &command.args)
+        .dir(command.cwd.as_std_path())
+        .stderr_capture()
+        .unchecked();
+    for name in SECRET_ENV {
+        expr = expr.env_remove(name);
+    }
+    expr = match (command.stdin_secret, secret) {
+        (true, Some(secret)) => expr.stdin_bytes(secret.expose().as_bytes()),
+        _ => expr.stdin_null(),
+    };
+    expr = if capture_stdout || echo == Echo::Hidden {
+        expr.stdout_capture()
+    } else if echo == Echo::Stderr {
+        expr.stdout_to_stderr()
+    } else {
+        expr
+    };
+
+    let started = Instant::now();
+    let handle = expr.start().map_err(RunError::Spawn)?;
+    let deadline = timeout.map(|t| started + t);
+    loop {
+        match handle.wait_timeout(Duration::from_millis(20)) {
+            Ok(Some(output)) => {
+                let status = output.status;
+                let exit = match (status.code(), status.signal()) {
+                    (Some(code), _) => Exit::Code(code),
+                    (None, Some(sig)) => Exit::Signal(sig),
+                    (None, None) => Exit::Code(-1),
+                };
+                return Ok(Outcome {
+                    exit,
+                    stdout: output.stdout.clone(),
+                    stderr: output.stderr.clone(),
+                    duration: started.elapsed(),
+                });
+            }
+            Ok(None) => {}
+            Err(err) => return Err(RunError::Spawn(err)),
+        }
+        if let Some(sig) = pending_signal() {
+            stop(&handle, sig);
+            return Err(RunError::Interrupted(sig));
+        }
+        if let Some(deadline) = deadline
+            && Instant::now() >= deadline
+        {
+            stop(&handle, libc::SIGTERM);
+            return Err(RunError::TimedOut(timeout.unwrap_or_default()));
+        }
+    }
+}
+
+/// Asks the child to stop with `sig`, then kills it if it has not exited
+/// within two seconds; always reaps it.
+#[allow(unsafe_code)]
+fn stop(handle: &duct::Handle, sig: i32) {
+    for pid in handle.pids() {
+        // SAFETY: kill(2) with a pid we started and have not reaped yet.
+        unsafe {
+            libc::kill(pid as libc::pid_t, sig);
+        }
+    }
+    if matches!(handle.wait_timeout(Duration::from_secs(2)), Ok(Some(_))) {
+        return;
+    }
+    let _ = handle.kill();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(program: &str, args: &[&str]) -> Command {
+        Command {
+            display: program.into(),
+            program: program.into(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            cwd: "/".into(),
+            stdin_secret: false,
+        }
+    }
+
+    #[test]
+    fn shell_line_quotes_and_redacts() {
+        let mut c = command(
+            "oras",
+            &["login", "r", "--username", "robot$p+ci", "--password-stdin"],
+        );
+        c.stdin_secret = true;
+        c.cwd = "/my dir".into();
+        assert_eq!(
+            c.shell_line(true),
+            "cd '/my dir' && oras login r --username 'robot$p+ci' --password-stdin   # password on stdin: <redacted>"
+        );
+    }
+
+    #[test]
+    fn reports_exit_codes_and_signals() {
+        let out = run(
+            &command("sh", &["-c", "echo oops >&2; exit 3"]),
+            None,
+            Echo::Hidden,
+            false,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.exit, Exit::Code(3));
+        assert_eq!(out.stderr_tail(5), ["oops"]);
+        let out = run(
+            &command("sh", &["-c", "kill -9 $$"]),
+            None,
+            Echo::Hidden,
+            false,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.exit, Exit::Signal(9));
+        assert!(out.exit.describe().contains("SIGKILL"));
+    }
+
+    #[test]
+    fn secret_goes_to_stdin_only() {
+        let mut c = command("cat", &[]);
+        c.stdin_secret = true;
+        let secret = Secret::new("s3cret".into());
+        let out = run(&c, Some(&secret), Echo::Hidden, true, None).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "s3cret");
+        c.stdin_secret = false;
+        let out = run(&c, Some(&secret), Echo::Hidden, true, None).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    }
+
+    #[test]
+    fn missing_program_is_a_spawn_error() {
+        let err = run(
+            &command("/nonexistent/prog", &[]),
+            None,
+            Echo::Hidden,
+            false,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(err, RunError::Spawn(_)));
+    }
+
+    #[test]
+    fn time_limit_stops_the_child() {
+        let err = run(
+            &command("sleep", &["5"]),
+            None,
+            Echo::Hidden,
+            false,
+            Some(Duration::from_millis(100)),
+        )
+        .unwrap_err();
+        assert!(matches!(err, RunError::TimedOut(_)));
+    }
+}
