@@ -63,11 +63,43 @@ pub struct TlsArgs {
     pub ca_file: Option<Utf8PathBuf>,
 }
 
+/// How results are reported.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// `human`: progress for people; `json`: one JSON document on stdout at the
+    /// end (human text then goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub output: Format,
+    /// Print errors only.
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every command, including read-only look-ups and tool probes, and
+    /// all of the children's output.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// The pack folder (holding pack.json, values.yaml, logo.png, ...).
-    #[arg(value_name = "PACK_DIR")]
-    pub pack_dir: Utf8PathBuf,
+    /// Pack folders (each holding pack.json, values.yaml, logo.png, ...).
+    #[arg(value_name = "PACK_DIR", required_unless_present_any = ["from", "archive"])]
+    pub pack_dirs: Vec<Utf8PathBuf>,
+    /// Also push every pack folder found under DIR (folders holding a pack.json).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<Utf8PathBuf>,
+    /// Push an archive built elsewhere (named NAME-VERSION.tar.gz, holding one
+    /// pack folder whose pack.json matches); the tar step becomes a check. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Vec<Utf8PathBuf>,
+    /// How many packs to archive and push at the same time.
+    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
 
     /// The registry host, with an optional port and no scheme (e.g. harbor.example.com).
     #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
@@ -113,12 +145,39 @@ pub struct PushArgs {
     /// Never prompt; a missing value is an error.
     #[arg(long)]
     pub non_interactive: bool,
+    /// Replace a version that the registry holds with different content.
+    /// Without it, such a push is refused (exit 6).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Push even if the pack breaks a pack.json or folder rule (the output says so).
+    #[arg(long)]
+    pub skip_pack_checks: bool,
+    /// Byte-identical archives for identical pack content (sorted entries, fixed
+    /// times and owners; GNU tar only) and a fixed creation time in the manifest,
+    /// from SOURCE_DATE_EPOCH or else the newest file in the pack.
+    #[arg(long)]
+    pub reproducible: bool,
+    /// Compress with this program instead of gzip (e.g. pigz, a parallel gzip),
+    /// passed to tar as `-I PROG`.
+    #[arg(long, value_name = "PROG")]
+    pub compress_program: Option<String>,
+    /// Stop any step that runs longer than this (e.g. 90s, 10m, 1h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     #[command(flatten)]
     pub tools: ToolArgs,
+    /// Never prompt (doctor never does; accepted for symmetry with push).
+    #[arg(long)]
+    pub non_interactive: bool,
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 #[cfg(test)]

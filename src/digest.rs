@@ -27,6 +27,53 @@ pub fn of_file(path: &Utf8Path) -> std::io::Result<(String, u64)> {
     Ok((format!("sha256:{:x}", hasher.finalize()), size))
 }
 
+/// Hashes a file while another process is still writing it, so that the
+/// digest is ready when the writer finishes instead of costing a second pass
+/// over the file afterwards. The writer must append sequentially (tar does).
+#[derive(Debug)]
+pub struct Follower {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<std::io::Result<(String, u64)>>,
+}
+
+impl Follower {
+    /// Starts hashing `path`, which must exist already.
+    pub fn start(path: &Utf8Path) -> std::io::Result<Follower> {
+        let mut file = std::fs::File::open(path)?;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer_done = std::sync::Arc::clone(&done);
+        let thread = std::thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            let mut buffer = vec![0u8; 256 * 1024];
+            let mut size = 0u64;
+            loop {
+                // Read the flag before reading: once it is set, one more read
+                // to EOF sees everything the writer wrote.
+                let finished = writer_done.load(std::sync::atomic::Ordering::SeqCst);
+                let n = file.read(&mut buffer)?;
+                if n > 0 {
+                    hasher.update(&buffer[..n]);
+                    size += n as u64;
+                } else if finished {
+                    break;
+                } else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+            Ok((format!("sha256:{:x}", hasher.finalize()), size))
+        });
+        Ok(Follower { done, thread })
+    }
+
+    /// Says the writer has finished and waits for the digest and size.
+    pub fn finish(self) -> std::io::Result<(String, u64)> {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the hashing thread panicked")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +90,28 @@ mod tests {
         std::fs::write(&path, b"{}").unwrap();
         let (digest, size) = of_file(Utf8Path::from_path(&path).unwrap()).unwrap();
         assert_eq!((digest, size), (of_bytes(b"{}"), 2));
+    }
+
+    #[test]
+    fn follower_hashes_a_file_as_it_grows() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8Path::from_path(dir.path()).unwrap().join("growing");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let follower = Follower::start(&path).unwrap();
+        let mut all = Vec::new();
+        for i in 0..50u8 {
+            let chunk = vec![i; 10_000];
+            file.write_all(&chunk).unwrap();
+            all.extend_from_slice(&chunk);
+            if i % 10 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(7));
+            }
+        }
+        file.flush().unwrap();
+        assert_eq!(
+            follower.finish().unwrap(),
+            (of_bytes(&all), all.len() as u64)
+        );
     }
 }

@@ -48,7 +48,7 @@ impl Class {
 
 /// The error a run ends with: what went wrong, the supporting facts, and what
 /// to do about it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Failure {
     pub class: Class,
     /// One sentence: what failed.

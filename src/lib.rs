@@ -5,24 +5,29 @@
 pub mod cli;
 pub mod commands;
 pub mod digest;
+pub mod engine;
 pub mod error;
+pub mod inputs;
 pub mod oras;
 pub mod pack;
 pub mod plan;
 pub mod preflight;
 pub mod reference;
+pub mod report;
 pub mod run;
 pub mod secret;
+pub mod sources;
 pub mod tar;
 pub mod ui;
 pub mod verify;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::{Cli, Command};
-use crate::commands::push::Sources;
-use crate::run::Echo;
-use crate::ui::Ui;
+use crate::cli::{Cli, Command, Format, OutputArgs};
+use crate::error::Failure;
+use crate::inputs::Sources;
+use crate::report::Report;
+use crate::ui::{Level, Ui};
 
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> i32 {
@@ -31,19 +36,41 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let ui = Ui::new(Echo::Stdout);
-    let result = match cli.command {
+    match cli.command {
         Command::Push(args) => {
+            let ui = ui_for(&args.report);
             let sources = Sources::new(matches.subcommand_matches("push"));
-            commands::push::run(*args, &sources, &ui)
+            let format = args.report.output;
+            let (report, result) = commands::push::run(*args, &sources, &ui);
+            finish(format, &report, result)
         }
-        Command::Doctor(args) => commands::doctor::run(args, &ui),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(failure) => {
-            eprintln!("error: {failure}");
-            failure.exit_code()
+        Command::Doctor(args) => {
+            let ui = ui_for(&args.report);
+            let format = args.report.output;
+            let (report, result) = commands::doctor::run(args, &ui);
+            finish(format, &report, result)
         }
     }
+}
+
+fn ui_for(output: &OutputArgs) -> Ui {
+    let level = if output.quiet {
+        Level::Quiet
+    } else if output.verbose {
+        Level::Verbose
+    } else {
+        Level::Normal
+    };
+    Ui::new(level, output.output == Format::Json)
+}
+
+/// Prints the error (always on stderr) and the JSON report, and returns the exit code.
+fn finish(format: Format, report: &Report, result: Result<(), Failure>) -> i32 {
+    if let Err(failure) = &result {
+        eprintln!("error: {failure}");
+    }
+    if format == Format::Json {
+        println!("{}", report.to_json());
+    }
+    result.map_or_else(|f| f.exit_code(), |()| 0)
 }

@@ -89,7 +89,12 @@ pub fn read_pack_json(dir: &Utf8Path) -> Result<PackJson, Vec<Problem>> {
             "every pack folder needs a pack.json with at least name, displayName, version and layer",
         )]
     })?;
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
+    parse_pack_json(&text, file.as_str())
+}
+
+/// Parses pack.json text; `file` names it in messages.
+pub fn parse_pack_json(text: &str, file: &str) -> Result<PackJson, Vec<Problem>> {
+    let document: Value = serde_json::from_str(text).map_err(|e| {
         vec![Problem::new(
             format!("{file} is not valid JSON: {e}"),
             "fix the JSON syntax (a trailing comma or a missing quote is typical)",

@@ -1,12 +1,66 @@
-//! tar: the argv of the documented archive command, and what `tar --version`
+//! tar: the argv of the archive command (the documented `tar -czvf` and its
+//! reproducible and parallel-compression variants), and what `tar --version`
 //! says about the implementation.
 
 use camino::Utf8Path;
 
+/// How the archive is made, beyond the documented command.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--reproducible`: every entry gets this modification time (seconds
+    /// since the epoch), sorted names, owner and group 0, normalised modes.
+    pub fixed_mtime: Option<u64>,
+    /// `--compress-program`: the resolved program path, given to tar as `-I`.
+    pub compress_program: Option<String>,
+}
+
 /// `tar -czvf ARCHIVE FOLDER`, run from the pack folder's parent so that the
-/// archive holds the folder itself, as the documented command does.
-pub fn create_args(archive: &Utf8Path, folder_name: &str) -> Vec<String> {
-    vec!["-czvf".into(), archive.to_string(), folder_name.to_string()]
+/// archive holds the folder itself, as the documented command does. With
+/// options, GNU tar's reproducibility flags go first, and `-I PROG` replaces
+/// `-z`.
+pub fn create_args(archive: &Utf8Path, folder_name: &str, options: &Options) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(mtime) = options.fixed_mtime {
+        args.extend([
+            "--sort=name".to_string(),
+            format!("--mtime=@{mtime}"),
+            "--owner=0".into(),
+            "--group=0".into(),
+            "--numeric-owner".into(),
+            "--mode=u+rw,go-w,a+rX".into(),
+            "--format=gnu".into(),
+        ]);
+    }
+    match &options.compress_program {
+        None => args.extend(["-czvf".to_string(), archive.to_string()]),
+        Some(program) => {
+            // tar runs this through /bin/sh; the preflight only lets through a
+            // resolved path made of safe characters. With --reproducible the
+            // compressor must leave the time out of the gzip header (-n).
+            let command = if options.fixed_mtime.is_some() {
+                format!("{program} -n")
+            } else {
+                program.clone()
+            };
+            args.extend([
+                "-cvf".to_string(),
+                archive.to_string(),
+                "-I".into(),
+                command,
+            ]);
+        }
+    }
+    args.push(folder_name.to_string());
+    args
+}
+
+/// Whether a program path can be handed to tar's `-I`, which runs it through
+/// `/bin/sh`: only characters that the shell leaves alone.
+pub fn safe_for_shell(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
 }
 
 /// The first line of `tar --version`, e.g. `tar (GNU tar) 1.34`.
@@ -18,6 +72,21 @@ pub fn describe_version(output: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether this tar can make reproducible archives: GNU tar 1.28 or later
+/// (`--sort=name` appeared in 1.28). bsdtar and busybox tar cannot.
+pub fn supports_reproducible(version_line: &str) -> bool {
+    let Some(rest) = version_line.strip_prefix("tar (GNU tar) ") else {
+        return false;
+    };
+    let mut parts = rest
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (1, 28)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,17 +94,56 @@ mod tests {
     #[test]
     fn documented_archive_command() {
         assert_eq!(
-            create_args("/out/mypack-1.0.0.tar.gz".into(), "mypack"),
+            create_args(
+                "/out/mypack-1.0.0.tar.gz".into(),
+                "mypack",
+                &Options::default()
+            ),
             ["-czvf", "/out/mypack-1.0.0.tar.gz", "mypack"]
         );
     }
 
     #[test]
-    fn version_line() {
+    fn reproducible_and_parallel_variants() {
+        let options = Options {
+            fixed_mtime: Some(1_700_000_000),
+            compress_program: Some("/usr/bin/pigz".into()),
+        };
+        let args = create_args("/o/p-1.tar.gz".into(), "p", &options);
+        assert!(args.contains(&"--sort=name".to_string()));
+        assert!(args.contains(&"--mtime=@1700000000".to_string()));
+        assert_eq!(
+            &args[args.len() - 5..],
+            ["-cvf", "/o/p-1.tar.gz", "-I", "/usr/bin/pigz -n", "p"]
+        );
+        let plain = Options {
+            compress_program: Some("/usr/bin/pigz".into()),
+            ..Options::default()
+        };
+        assert_eq!(
+            create_args("/o/p-1.tar.gz".into(), "p", &plain),
+            ["-cvf", "/o/p-1.tar.gz", "-I", "/usr/bin/pigz", "p"]
+        );
+    }
+
+    #[test]
+    fn shell_safety_of_compress_programs() {
+        assert!(safe_for_shell("/usr/bin/pigz"));
+        for bad in ["", "pigz; rm -rf ~", "/opt/my pigz", "$(x)", "a|b", "a'b"] {
+            assert!(!safe_for_shell(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn version_line_and_reproducibility() {
         assert_eq!(
             describe_version("tar (GNU tar) 1.34\nCopyright...").as_deref(),
             Some("tar (GNU tar) 1.34")
         );
         assert_eq!(describe_version("\n"), None);
+        assert!(supports_reproducible("tar (GNU tar) 1.34"));
+        assert!(supports_reproducible("tar (GNU tar) 1.28"));
+        assert!(!supports_reproducible("tar (GNU tar) 1.27.1"));
+        assert!(!supports_reproducible("bsdtar 3.6.2 - libarchive 3.6.2"));
     }
 }

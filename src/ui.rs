@@ -1,69 +1,154 @@
-//! What a person sees: step announcements, commands, results. Errors are
-//! printed by `main`; everything here can be silenced or moved to stderr.
+//! What a person sees while a push runs. The engine reports events through
+//! [`Progress`]; [`Ui`] prints them as plain lines (for a terminal, a log or
+//! stderr beside JSON), and the guided workflow draws them its own way.
 
 use std::time::Duration;
 
 use crate::plan::Step;
+use crate::report::{Status, StepRecord};
 use crate::run::{Command, Echo};
 
-/// Where human-readable progress goes, and how much of it.
+/// Events of a run, in the order they happen (from several threads with `--jobs`).
+pub trait Progress: Sync {
+    /// Where children's stdout goes.
+    fn echo(&self) -> Echo;
+    fn step_started(&self, pack: Option<&str>, step: &Step);
+    /// A command is about to run; `read_only` for look-ups that change nothing.
+    fn command(&self, command: &Command, read_only: bool);
+    /// A finished child's stderr (captured for error messages).
+    fn child_stderr(&self, bytes: &[u8]);
+    fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord);
+    fn note(&self, text: &str);
+    fn warn(&self, text: &str);
+}
+
+/// How much to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Plain-line progress.
 #[derive(Clone, Copy, Debug)]
 pub struct Ui {
-    echo: Echo,
+    level: Level,
+    /// Human text goes to stderr (stdout is kept for JSON).
+    to_stderr: bool,
+    /// Several packs run at once: children's output would interleave, so it
+    /// is kept out of sight (shown on failure), and lines name their pack.
+    parallel: bool,
 }
 
 impl Ui {
-    pub fn new(echo: Echo) -> Self {
-        Ui { echo }
-    }
-
-    /// Where children's stdout goes.
-    pub fn echo(&self) -> Echo {
-        self.echo
-    }
-
-    /// Prints one line of progress.
-    pub fn line(&self, text: &str) {
-        match self.echo {
-            Echo::Stdout => println!("{text}"),
-            Echo::Stderr => eprintln!("{text}"),
-            Echo::Hidden => {}
+    pub fn new(level: Level, to_stderr: bool) -> Self {
+        Ui {
+            level,
+            to_stderr,
+            parallel: false,
         }
     }
 
-    /// Passes a child's stderr through (it was captured for error messages).
-    pub fn child_stderr(&self, bytes: &[u8]) {
-        if self.echo != Echo::Hidden && !bytes.is_empty() {
+    pub fn parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
+        self
+    }
+
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// Whether stdout is reserved for a JSON document.
+    pub fn json(&self) -> bool {
+        self.to_stderr
+    }
+
+    /// Prints one line of progress (nothing when quiet).
+    pub fn line(&self, text: &str) {
+        if self.level == Level::Quiet {
+            return;
+        }
+        self.always(text);
+    }
+
+    /// Prints a line even when quiet (results a script asked for).
+    pub fn always(&self, text: &str) {
+        if self.to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    fn prefix(pack: Option<&str>) -> String {
+        pack.map(|p| format!("{p}: ")).unwrap_or_default()
+    }
+}
+
+impl Progress for Ui {
+    fn echo(&self) -> Echo {
+        match (self.level, self.parallel, self.to_stderr) {
+            (Level::Quiet, _, _) | (_, true, _) => Echo::Hidden,
+            (_, false, true) => Echo::Stderr,
+            (_, false, false) => Echo::Stdout,
+        }
+    }
+
+    fn step_started(&self, pack: Option<&str>, step: &Step) {
+        self.line(&format!(
+            "[{}/5] {}{}",
+            step.number,
+            Self::prefix(pack),
+            step.purpose
+        ));
+    }
+
+    fn command(&self, command: &Command, read_only: bool) {
+        if !read_only || self.level == Level::Verbose {
+            self.line(&format!(
+                "  $ {}",
+                command.shell_line(self.level == Level::Verbose)
+            ));
+        }
+    }
+
+    fn child_stderr(&self, bytes: &[u8]) {
+        if self.echo() != Echo::Hidden && !bytes.is_empty() {
             eprint!("{}", String::from_utf8_lossy(bytes));
         }
     }
 
-    pub fn announce(&self, step: &Step, total: usize) {
-        self.line(&format!("[{}/{total}] {}", step.number, step.purpose));
+    fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord) {
+        let took = seconds(Duration::from_millis(record.duration_ms));
+        let note = record
+            .note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        let who = Self::prefix(pack);
+        match record.status {
+            Status::Ok => self.line(&format!(
+                "  ok - {who}step {} done in {took}{note}",
+                step.number
+            )),
+            Status::Skipped => self.line(&format!("  skipped - {who}step {}{note}", step.number)),
+            Status::Failed => self.line(&format!(
+                "  FAILED - {who}step {} after {took}{note}",
+                step.number
+            )),
+            Status::NotRun | Status::Planned => {}
+        }
     }
 
-    pub fn command(&self, command: &Command) {
-        self.line(&format!("  $ {}", command.shell_line(false)));
+    fn note(&self, text: &str) {
+        self.line(text);
     }
 
-    pub fn skipped(&self, step: &Step, total: usize, why: &str) {
-        self.line(&format!(
-            "[{}/{total}] {} - skipped ({why})",
-            step.number, step.purpose
-        ));
-    }
-
-    pub fn done(&self, step: &Step, took: Duration, note: &str) {
-        let note = if note.is_empty() {
-            String::new()
-        } else {
-            format!(": {note}")
-        };
-        self.line(&format!(
-            "  ok - step {} done in {}{note}",
-            step.number,
-            seconds(took)
-        ));
+    fn warn(&self, text: &str) {
+        if self.level != Level::Quiet {
+            eprintln!("warning: {text}");
+        }
     }
 }
 

@@ -4,9 +4,11 @@ use crate::cli::DoctorArgs;
 use crate::error::{Failure, preflight_result};
 use crate::oras::Mode;
 use crate::preflight;
+use crate::report::{Report, ToolRecord, Tools};
 use crate::ui::Ui;
 
-pub fn run(args: DoctorArgs, ui: &Ui) -> Result<(), Failure> {
+pub fn run(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
+    let mut report = Report::new("doctor");
     let mut problems = Vec::new();
     let (oras, tar) = preflight::check_tools(&args.tools, &mut problems);
     if let Some(oras) = &oras {
@@ -22,5 +24,24 @@ pub fn run(args: DoctorArgs, ui: &Ui) -> Result<(), Failure> {
     if let Some(tar) = &tar {
         ui.line(&format!("ok   {} at {}", tar.version, tar.program.path));
     }
-    preflight_result(problems)
+    report.tools = Tools {
+        oras: oras.as_ref().map(|o| ToolRecord {
+            path: o.program.path.to_string(),
+            version: o.version.to_string(),
+        }),
+        oras_mode: oras.as_ref().map(|o| {
+            if o.mode == Mode::Strict {
+                "strict".into()
+            } else {
+                "newer".into()
+            }
+        }),
+        tar: tar.as_ref().map(|t| ToolRecord {
+            path: t.program.path.to_string(),
+            version: t.version.clone(),
+        }),
+    };
+    let result = preflight_result(problems);
+    report.finish(result.as_ref().err());
+    (report, result)
 }

@@ -1,0 +1,795 @@
+//! Runs a plan: login once, every archive, the base path once, then each
+//! pack's look-up, push and verification. Packs run side by side with
+//! `--jobs`; one pack failing does not stop the others, but a failed login or
+//! base-path push, or a signal, stops the run.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use camino::Utf8Path;
+
+use crate::digest::{self, Follower};
+use crate::error::{Class, Failure};
+use crate::oras;
+use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan, Plan, Step, StepKind};
+use crate::report::{CommandRecord, PackStatus, Status, StepRecord, millis};
+use crate::run::{self, Command, Outcome, RunError};
+use crate::secret::Secret;
+use crate::ui::{Progress, seconds};
+use crate::verify::{self, ExpectedLayer, Layer};
+
+/// How the run behaves.
+pub struct Settings<'a> {
+    pub secret: Option<&'a Secret>,
+    pub timeout: Option<Duration>,
+    pub jobs: usize,
+    pub overwrite: bool,
+    pub progress: &'a dyn Progress,
+    pub work_dir: &'a Utf8Path,
+}
+
+impl std::fmt::Debug for Settings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("secret", &self.secret)
+            .field("timeout", &self.timeout)
+            .field("jobs", &self.jobs)
+            .field("overwrite", &self.overwrite)
+            .field("work_dir", &self.work_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one pack ended.
+#[derive(Debug)]
+pub struct PackOutcome {
+    pub status: PackStatus,
+    pub manifest_digest: Option<String>,
+    pub layer: Option<Layer>,
+    pub failure: Option<Failure>,
+    /// The archive exists in full (so it is worth keeping after a failure).
+    pub archive_complete: bool,
+    pub duration: Duration,
+}
+
+impl PackOutcome {
+    fn not_run() -> Self {
+        PackOutcome {
+            status: PackStatus::NotRun,
+            manifest_digest: None,
+            layer: None,
+            failure: None,
+            archive_complete: false,
+            duration: Duration::ZERO,
+        }
+    }
+}
+
+/// How the run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub steps: Vec<StepRecord>,
+    pub packs: Vec<PackOutcome>,
+    pub base_digest: Option<String>,
+    /// A failure that stopped the whole run (login, base path, signal).
+    pub stopped: Option<Failure>,
+}
+
+impl RunOutcome {
+    /// The failure the run exits with: one that stopped the run, else the
+    /// first failed pack's.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.stopped
+            .as_ref()
+            .or_else(|| self.packs.iter().find_map(|p| p.failure.as_ref()))
+    }
+}
+
+struct Engine<'a> {
+    plan: &'a Plan,
+    settings: &'a Settings<'a>,
+    records: Mutex<Vec<StepRecord>>,
+}
+
+/// Where the archive's digest comes from: hashed while tar wrote it, or
+/// hashed from a carried-in file in the background.
+enum Hashing {
+    Following(Follower),
+    Done(std::io::Result<(String, u64)>),
+}
+
+impl Hashing {
+    fn finish(self) -> std::io::Result<(String, u64)> {
+        match self {
+            Hashing::Following(follower) => follower.finish(),
+            Hashing::Done(result) => result,
+        }
+    }
+}
+
+/// Runs the plan to the end (or to the first failure that stops it).
+pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
+    let engine = Engine {
+        plan,
+        settings,
+        records: Mutex::new(Vec::new()),
+    };
+    let mut packs: Vec<PackOutcome> = plan.packs.iter().map(|_| PackOutcome::not_run()).collect();
+    let finish = |engine: Engine<'_>, packs, base_digest, stopped| RunOutcome {
+        steps: engine.records.into_inner().unwrap_or_default(),
+        packs,
+        base_digest,
+        stopped,
+    };
+
+    // Step 1, once.
+    if let Err(failure) = engine.login() {
+        return finish(engine, packs, None, Some(failure));
+    }
+
+    // Step 2, for every pack.
+    let started: Vec<Instant> = plan.packs.iter().map(|_| Instant::now()).collect();
+    let hashes: Vec<Mutex<Option<Hashing>>> = plan.packs.iter().map(|_| Mutex::new(None)).collect();
+    let archived = engine.for_each_pack(|index, pack| {
+        engine.archive(pack).map(|h| {
+            *hashes[index].lock().expect("hash slot") = Some(h);
+        })
+    });
+    let mut stopped = None;
+    for (index, result) in archived.into_iter().enumerate() {
+        match result {
+            Some(Ok(())) => packs[index].archive_complete = true,
+            Some(Err(failure)) => {
+                if matches!(failure.class, Class::Interrupted(_)) && stopped.is_none() {
+                    stopped = Some(failure.clone());
+                }
+                packs[index].status = PackStatus::Failed;
+                packs[index].duration = started[index].elapsed();
+                packs[index].failure = Some(failure);
+            }
+            None => {}
+        }
+    }
+    if stopped.is_some() || packs.iter().all(|p| !p.archive_complete) {
+        return finish(engine, packs, None, stopped);
+    }
+
+    // Step 3, once.
+    let base_digest = match engine.push_base() {
+        Ok(digest) => digest,
+        Err(failure) => return finish(engine, packs, None, Some(failure)),
+    };
+
+    // Steps 4 and 5, for every pack whose archive is ready.
+    let ready: Vec<bool> = packs.iter().map(|p| p.archive_complete).collect();
+    let results = engine.for_each_pack(|index, pack| {
+        if !ready[index] {
+            return None;
+        }
+        let hashing = hashes[index].lock().expect("hash slot").take()?;
+        Some(engine.push_and_verify(pack, hashing, &base_digest))
+    });
+    for (index, result) in results.into_iter().enumerate() {
+        let Some(Some(result)) = result else { continue };
+        let outcome = &mut packs[index];
+        outcome.duration = started[index].elapsed();
+        match result {
+            Ok((status, manifest_digest, layer)) => {
+                outcome.status = status;
+                outcome.manifest_digest = Some(manifest_digest);
+                outcome.layer = Some(layer);
+            }
+            Err(failure) => {
+                if matches!(failure.class, Class::Interrupted(_)) && stopped.is_none() {
+                    stopped = Some(failure.clone());
+                }
+                outcome.status = PackStatus::Failed;
+                outcome.failure = Some(failure);
+            }
+        }
+    }
+    finish(engine, packs, Some(base_digest), stopped)
+}
+
+type PackResult = Result<(PackStatus, String, Layer), Failure>;
+
+impl Engine<'_> {
+    fn progress(&self) -> &dyn Progress {
+        self.settings.progress
+    }
+
+    /// Runs `work` for every pack, at most `jobs` at a time, in input order
+    /// for a single job. Stops handing out packs once a signal arrived.
+    fn for_each_pack<T: Send>(
+        &self,
+        work: impl Fn(usize, &PackPlan) -> T + Sync,
+    ) -> Vec<Option<T>> {
+        let packs = &self.plan.packs;
+        let next = AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<T>>> = packs.iter().map(|_| Mutex::new(None)).collect();
+        let worker = || {
+            loop {
+                if run::pending_signal().is_some() {
+                    break;
+                }
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(pack) = packs.get(index) else { break };
+                let result = work(index, pack);
+                *results[index].lock().expect("result slot") = Some(result);
+            }
+        };
+        let workers = self.settings.jobs.clamp(1, packs.len().max(1));
+        if workers == 1 {
+            worker();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(worker);
+                }
+            });
+        }
+        results
+            .into_iter()
+            .map(|slot| slot.into_inner().unwrap_or(None))
+            .collect()
+    }
+
+    fn record(
+        &self,
+        pack: Option<&PackPlan>,
+        step: &Step,
+        status: Status,
+        note: Option<String>,
+        started: Instant,
+        commands: Vec<CommandRecord>,
+    ) {
+        let record = StepRecord {
+            number: step.number,
+            kind: step.kind,
+            pack: pack.map(PackPlan::label),
+            purpose: step.purpose.clone(),
+            status,
+            note,
+            duration_ms: millis(started.elapsed()),
+            commands,
+        };
+        self.progress()
+            .step_finished(pack.map(PackPlan::label).as_deref(), step, &record);
+        self.records.lock().expect("records").push(record);
+    }
+
+    fn login(&self) -> Result<(), Failure> {
+        let step = &self.plan.login;
+        let started = Instant::now();
+        self.progress().step_started(None, step);
+        if let Some(why) = &step.skipped {
+            self.record(
+                None,
+                step,
+                Status::Skipped,
+                Some(why.clone()),
+                started,
+                vec![],
+            );
+            return Ok(());
+        }
+        let mut commands = Vec::new();
+        let result = self.run(None, step, &step.commands[0], false, false, &mut commands);
+        self.close(None, step, started, commands, result.map(|_| None))
+    }
+
+    /// Step 2 for one pack: tar (refusing to overwrite), or the carried-in
+    /// archive. Hashing overlaps tar's writing.
+    fn archive(&self, pack: &PackPlan) -> Result<Hashing, Failure> {
+        let step = &pack.archive_step;
+        let started = Instant::now();
+        let label = pack.label();
+        self.progress().step_started(Some(&label), step);
+        if !pack.archive_written {
+            let path = pack.archive.clone();
+            self.record(
+                Some(pack),
+                step,
+                Status::Skipped,
+                step.skipped.clone(),
+                started,
+                vec![],
+            );
+            return Ok(Hashing::Done(digest::of_file(&path)));
+        }
+        // Claim the name first (O_EXCL): a file that appeared since the
+        // preflight is never overwritten, and a partial archive is ours to remove.
+        if let Err(e) = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&pack.archive)
+        {
+            let failure = Failure::new(
+                Class::Archive,
+                format!(
+                    "step 2 ({}): cannot create {}: {e}",
+                    step.purpose, pack.archive
+                ),
+            )
+            .hint("packpush never overwrites a file: move it away, or pass another --output-dir");
+            self.record(
+                Some(pack),
+                step,
+                Status::Failed,
+                Some(failure.message.clone()),
+                started,
+                vec![],
+            );
+            return Err(failure);
+        }
+        let follower = Follower::start(&pack.archive);
+        let mut commands = Vec::new();
+        let result = self.run(
+            Some(pack),
+            step,
+            &step.commands[0],
+            false,
+            false,
+            &mut commands,
+        );
+        let closed = self.close(Some(pack), step, started, commands, result.map(|_| None));
+        match (closed, follower) {
+            (Ok(()), Ok(follower)) => Ok(Hashing::Following(follower)),
+            (Ok(()), Err(e)) => Ok(Hashing::Done(Err(e))),
+            (Err(failure), follower) => {
+                if let Ok(follower) = follower {
+                    let _ = follower.finish();
+                }
+                let _ = std::fs::remove_file(&pack.archive);
+                Err(failure.detail(format!("the partial archive {} was removed", pack.archive)))
+            }
+        }
+    }
+
+    /// Step 3: the empty base-path artifact. Returns its digest.
+    fn push_base(&self) -> Result<String, Failure> {
+        let step = &self.plan.base;
+        let started = Instant::now();
+        self.progress().step_started(None, step);
+        let mut commands = Vec::new();
+        let result = self
+            .run(None, step, &step.commands[0], false, false, &mut commands)
+            .and_then(|_| read_export(&export_path(&step.commands[0]), step))
+            .map(|bytes| digest::of_bytes(&bytes));
+        let digest = result.as_ref().ok().cloned();
+        self.close(
+            None,
+            step,
+            started,
+            commands,
+            result.map(|d| Some(format!("base path {}", short(&d)))),
+        )?;
+        digest.ok_or_else(|| Failure::new(Class::Other, "the base-path digest is missing"))
+    }
+
+    /// Steps 4 and 5 for one pack.
+    fn push_and_verify(&self, pack: &PackPlan, hashing: Hashing, base_digest: &str) -> PackResult {
+        let step = &pack.push;
+        let started = Instant::now();
+        let label = pack.label();
+        self.progress().step_started(Some(&label), step);
+        let mut commands = Vec::new();
+
+        // The read-only look-up: does the registry hold this version already?
+        let existing = self.run_lookup(pack, step, &mut commands);
+        let existing = match existing {
+            Ok(existing) => existing,
+            Err(failure) => {
+                self.close(
+                    Some(pack),
+                    step,
+                    started,
+                    commands,
+                    Err::<Option<String>, _>(failure.clone()),
+                )?;
+                return Err(failure);
+            }
+        };
+        let (archive_digest, archive_size) = hashing.finish().map_err(|e| {
+            Failure::new(
+                Class::Archive,
+                format!("cannot read the archive {}: {e}", pack.archive),
+            )
+        })?;
+
+        let (status, manifest_digest) = match existing {
+            Some(bytes) if layer_digest(&bytes).as_deref() == Some(archive_digest.as_str()) => {
+                let digest = digest::of_bytes(&bytes);
+                self.record(
+                    Some(pack),
+                    step,
+                    Status::Skipped,
+                    Some(format!(
+                        "already up to date ({}); nothing pushed",
+                        short(&digest)
+                    )),
+                    started,
+                    commands,
+                );
+                (PackStatus::UpToDate, digest)
+            }
+            Some(bytes) if !self.settings.overwrite => {
+                let failure = Failure::new(
+                    Class::Push,
+                    format!(
+                        "step 4 ({}): the registry already holds {} with different content",
+                        step.purpose, pack.target.pack_reference()
+                    ),
+                )
+                .detail(format!("registry layer: {}", layer_digest(&bytes).unwrap_or_else(|| "none".into())))
+                .detail(format!("local archive: {archive_digest}"))
+                .detail("nothing was pushed for this pack")
+                .hint("give the changed pack a new version in pack.json, or pass --overwrite to replace this version");
+                self.record(
+                    Some(pack),
+                    step,
+                    Status::Failed,
+                    Some("different content in the registry".into()),
+                    started,
+                    commands,
+                );
+                return Err(failure);
+            }
+            _ => {
+                let result = self
+                    .run(
+                        Some(pack),
+                        step,
+                        &step.commands[0],
+                        false,
+                        false,
+                        &mut commands,
+                    )
+                    .and_then(|_| read_export(&pack.export_manifest, step))
+                    .map(|bytes| digest::of_bytes(&bytes));
+                let digest = result.as_ref().ok().cloned();
+                self.close(
+                    Some(pack),
+                    step,
+                    started,
+                    commands,
+                    result.map(|d| Some(short(&d))),
+                )?;
+                (PackStatus::Pushed, digest.unwrap_or_default())
+            }
+        };
+
+        let layer = self.verify(
+            pack,
+            &manifest_digest,
+            base_digest,
+            &archive_digest,
+            archive_size,
+        )?;
+        Ok((status, manifest_digest, layer))
+    }
+
+    /// `Some(manifest)` when the tag exists, `None` when the registry says it does not.
+    fn run_lookup(
+        &self,
+        pack: &PackPlan,
+        step: &Step,
+        commands: &mut Vec<CommandRecord>,
+    ) -> Result<Option<Vec<u8>>, Failure> {
+        let command = &pack.lookup;
+        self.progress().command(command, true);
+        let planned = CommandRecord::planned(command, true);
+        match run::run(
+            command,
+            None,
+            crate::run::Echo::Hidden,
+            true,
+            self.settings.timeout,
+        ) {
+            Ok(outcome) => {
+                commands.push(planned.finished(Some(outcome.exit), outcome.duration));
+                if outcome.exit.success() {
+                    return Ok(Some(outcome.stdout));
+                }
+                let stderr = String::from_utf8_lossy(&outcome.stderr).to_ascii_lowercase();
+                if ["not found", "manifest unknown", "name unknown", "404"]
+                    .iter()
+                    .any(|s| stderr.contains(s))
+                {
+                    return Ok(None);
+                }
+                Err(self.command_failure(
+                    step,
+                    command,
+                    &outcome,
+                    "the read-only look-up of the tag failed",
+                ))
+            }
+            Err(error) => {
+                commands.push(planned.finished(None, Duration::ZERO));
+                Err(self.run_error(step, command, error))
+            }
+        }
+    }
+
+    fn verify(
+        &self,
+        pack: &PackPlan,
+        manifest_digest: &str,
+        base_digest: &str,
+        archive_digest: &str,
+        archive_size: u64,
+    ) -> Result<Layer, Failure> {
+        let step = &pack.verify;
+        let started = Instant::now();
+        let label = pack.label();
+        self.progress().step_started(Some(&label), step);
+        let mut commands = Vec::new();
+        let fetched = self.run(
+            Some(pack),
+            step,
+            &step.commands[0],
+            false,
+            true,
+            &mut commands,
+        );
+        let base_fetch = self.plan.fetch_base(base_digest, self.settings.work_dir);
+        debug_assert!(
+            step.commands[1]
+                .args
+                .iter()
+                .any(|a| a.contains(BASE_DIGEST_PLACEHOLDER))
+        );
+        let fetched_base = fetched.and_then(|pack_out| {
+            self.run(Some(pack), step, &base_fetch, false, true, &mut commands)
+                .map(|base_out| (pack_out, base_out))
+        });
+        let (pack_out, base_out) = match fetched_base {
+            Ok(pair) => pair,
+            Err(failure) => {
+                self.close(
+                    Some(pack),
+                    step,
+                    started,
+                    commands,
+                    Err::<Option<String>, _>(failure.clone()),
+                )?;
+                return Err(failure);
+            }
+        };
+
+        let mut problems = Vec::new();
+        let held = digest::of_bytes(&pack_out.stdout);
+        if held != manifest_digest {
+            problems.push(format!(
+                "the tag {} points at {held}, not at the manifest just pushed ({manifest_digest})",
+                pack.target.version
+            ));
+        }
+        let title = pack.target.archive_name();
+        let expected = ExpectedLayer {
+            title: &title,
+            digest: archive_digest,
+            size: archive_size,
+        };
+        let layer = verify::check_pack(&pack_out.stdout, &expected)
+            .map_err(|ps| problems.extend(ps.into_iter().map(|p| format!("pack: {p}"))))
+            .ok();
+        if let Err(ps) = verify::check_base(&base_out.stdout) {
+            problems.extend(ps.into_iter().map(|p| format!("base path: {p}")));
+        }
+        match layer {
+            Some(layer) if problems.is_empty() => {
+                self.record(
+                    Some(pack),
+                    step,
+                    Status::Ok,
+                    Some("manifest shape, layer digest, size and title match".into()),
+                    started,
+                    commands,
+                );
+                Ok(layer)
+            }
+            _ => {
+                let mut failure = Failure::new(
+                    Class::Verify,
+                    format!(
+                        "step 5 ({}): the registry does not hold what Palette expects",
+                        step.purpose
+                    ),
+                );
+                for p in problems {
+                    failure = failure.detail(p);
+                }
+                let failure = failure.hint(
+                    "a version pushed earlier by ORAS newer than 1.0.0 without --image-spec v1.0 has the wrong shape: \
+                     push it again with --overwrite; another push to the same tag at the same time also causes this",
+                );
+                self.record(
+                    Some(pack),
+                    step,
+                    Status::Failed,
+                    Some(failure.message.clone()),
+                    started,
+                    commands,
+                );
+                Err(failure)
+            }
+        }
+    }
+
+    /// Records a step's end from its result: ok (with an optional note) or failed.
+    fn close(
+        &self,
+        pack: Option<&PackPlan>,
+        step: &Step,
+        started: Instant,
+        commands: Vec<CommandRecord>,
+        result: Result<Option<String>, Failure>,
+    ) -> Result<(), Failure> {
+        match result {
+            Ok(note) => {
+                self.record(pack, step, Status::Ok, note, started, commands);
+                Ok(())
+            }
+            Err(failure) => {
+                self.record(
+                    pack,
+                    step,
+                    Status::Failed,
+                    Some(failure.message.clone()),
+                    started,
+                    commands,
+                );
+                Err(failure)
+            }
+        }
+    }
+
+    /// Runs one command of a step; a failure names the step, the command, the
+    /// exit status, the tail of stderr and hints.
+    fn run(
+        &self,
+        _pack: Option<&PackPlan>,
+        step: &Step,
+        command: &Command,
+        read_only: bool,
+        capture: bool,
+        records: &mut Vec<CommandRecord>,
+    ) -> Result<Outcome, Failure> {
+        self.progress().command(command, read_only);
+        let planned = CommandRecord::planned(command, read_only);
+        let secret = if command.stdin_secret {
+            self.settings.secret
+        } else {
+            None
+        };
+        match run::run(
+            command,
+            secret,
+            self.progress().echo(),
+            capture,
+            self.settings.timeout,
+        ) {
+            Ok(outcome) => {
+                records.push(planned.finished(Some(outcome.exit), outcome.duration));
+                if outcome.exit.success() {
+                    self.progress().child_stderr(&outcome.stderr);
+                    Ok(outcome)
+                } else {
+                    Err(self.command_failure(
+                        step,
+                        command,
+                        &outcome,
+                        &format!("step {} failed: {}", step.number, step.purpose),
+                    ))
+                }
+            }
+            Err(error) => {
+                records.push(planned.finished(None, Duration::ZERO));
+                Err(self.run_error(step, command, error))
+            }
+        }
+    }
+
+    fn command_failure(
+        &self,
+        step: &Step,
+        command: &Command,
+        outcome: &Outcome,
+        message: &str,
+    ) -> Failure {
+        let mut failure = Failure::new(step.kind.failure_class(), message)
+            .detail(format!("command: {}", command.shell_line(true)))
+            .detail(format!("result: {}", outcome.exit.describe()));
+        let tail = outcome.stderr_tail(8);
+        if !tail.is_empty() {
+            failure = failure.detail(format!("{} said:", command.display));
+            for line in tail {
+                failure = failure.detail(format!("  {line}"));
+            }
+        } else if self.progress().echo() == crate::run::Echo::Hidden && !outcome.stdout.is_empty() {
+            let text = String::from_utf8_lossy(&outcome.stdout);
+            let lines: Vec<&str> = text.lines().collect();
+            failure = failure.detail(format!("{} printed:", command.display));
+            for line in &lines[lines.len().saturating_sub(8)..] {
+                failure = failure.detail(format!("  {line}"));
+            }
+        }
+        if step.kind != StepKind::Archive {
+            let stderr = String::from_utf8_lossy(&outcome.stderr);
+            for hint in oras::hints_for(&stderr, &self.plan.registry, &self.plan.project) {
+                failure = failure.hint(hint);
+            }
+        }
+        if matches!(
+            step.kind,
+            StepKind::PushBase | StepKind::PushPack | StepKind::Verify
+        ) {
+            failure = failure.detail(format!(
+                "registry state: {}",
+                step.kind.registry_state_if_stopped()
+            ));
+        }
+        failure
+    }
+
+    fn run_error(&self, step: &Step, command: &Command, error: RunError) -> Failure {
+        match error {
+            RunError::Spawn(e) => Failure::new(
+                step.kind.failure_class(),
+                format!("step {} ({}): could not start {}: {e}", step.number, step.purpose, command.program),
+            ),
+            RunError::Interrupted(sig) => Failure::new(
+                Class::Interrupted(sig),
+                format!("interrupted by {} during step {} ({})", run::signal_name(sig), step.number, step.purpose),
+            )
+            .detail(format!("registry state: {}", step.kind.registry_state_if_stopped()))
+            .detail("the running command was stopped; temporary files are removed; your files are unchanged"),
+            RunError::TimedOut(limit) => Failure::new(
+                step.kind.failure_class(),
+                format!("step {} ({}) ran longer than --timeout {} and was stopped", step.number, step.purpose, seconds(limit)),
+            )
+            .detail(format!("command: {}", command.shell_line(true)))
+            .detail(format!("registry state: {}", step.kind.registry_state_if_stopped()))
+            .hint("the registry may be overloaded or unreachable through a proxy; raise --timeout for large packs"),
+        }
+    }
+}
+
+fn read_export(path: &Utf8Path, step: &Step) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| {
+        Failure::new(
+            Class::Push,
+            format!(
+                "step {} ({}): oras reported success but wrote no manifest to {path}: {e}",
+                step.number, step.purpose
+            ),
+        )
+    })
+}
+
+/// The `--export-manifest` path of an oras push command.
+fn export_path(command: &Command) -> camino::Utf8PathBuf {
+    command
+        .args
+        .windows(2)
+        .find(|w| w[0] == "--export-manifest")
+        .map(|w| camino::Utf8PathBuf::from(&w[1]))
+        .unwrap_or_default()
+}
+
+/// The single layer's digest of a manifest, if it has exactly one.
+fn layer_digest(manifest: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(manifest).ok()?;
+    match value.get("layers")?.as_array()?.as_slice() {
+        [layer] => layer.get("digest")?.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// `sha256:0123456789ab`, for notes.
+fn short(digest: &str) -> String {
+    digest.chars().take(19).collect()
+}

@@ -1,0 +1,204 @@
+//! The machine-readable record of a run: what `--output json` prints, one
+//! document on stdout at the end, on success and on failure.
+//!
+//! The shape is documented in the README. `schema_version` changes only when
+//! a field is removed or changes meaning; new fields may appear.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{Class, Failure};
+use crate::plan::StepKind;
+use crate::run::{Command, Exit};
+use crate::verify::Layer;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    /// Not run by choice (`--skip-login`, a carried-in archive, an up-to-date pack).
+    Skipped,
+    /// Not reached, because an earlier step failed.
+    NotRun,
+    /// `--dry-run`: what would run.
+    Planned,
+}
+
+/// One command a step ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommandRecord {
+    /// Program and arguments; secrets are never in them.
+    pub argv: Vec<String>,
+    pub cwd: String,
+    /// The password went to stdin (it is not recorded).
+    pub stdin_secret: bool,
+    /// A look-up that changes nothing in the registry.
+    pub read_only: bool,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: Option<u64>,
+}
+
+impl CommandRecord {
+    pub fn planned(command: &Command, read_only: bool) -> Self {
+        CommandRecord {
+            argv: command.argv(),
+            cwd: command.cwd.to_string(),
+            stdin_secret: command.stdin_secret,
+            read_only,
+            exit_code: None,
+            signal: None,
+            duration_ms: None,
+        }
+    }
+
+    pub fn finished(mut self, exit: Option<Exit>, duration: Duration) -> Self {
+        match exit {
+            Some(Exit::Code(code)) => self.exit_code = Some(code),
+            Some(Exit::Signal(sig)) => self.signal = Some(sig),
+            None => {}
+        }
+        self.duration_ms = Some(millis(duration));
+        self
+    }
+}
+
+/// One step of the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    pub number: usize,
+    pub kind: StepKind,
+    /// `name:version` for per-pack steps; absent for login and the base path.
+    pub pack: Option<String>,
+    pub purpose: String,
+    pub status: Status,
+    /// Why a step was skipped, or what it found (e.g. "up to date").
+    pub note: Option<String>,
+    pub duration_ms: u64,
+    pub commands: Vec<CommandRecord>,
+}
+
+/// A failure, as JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorRecord {
+    pub class: Class,
+    pub exit_code: i32,
+    pub message: String,
+    pub details: Vec<String>,
+    pub hints: Vec<String>,
+}
+
+impl From<&Failure> for ErrorRecord {
+    fn from(f: &Failure) -> Self {
+        ErrorRecord {
+            class: f.class,
+            exit_code: f.exit_code(),
+            message: f.message.clone(),
+            details: f.details.clone(),
+            hints: f.hints.clone(),
+        }
+    }
+}
+
+/// How one pack ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackStatus {
+    Pushed,
+    /// The registry already held this version with the same archive.
+    UpToDate,
+    Failed,
+    NotRun,
+    Planned,
+}
+
+/// One pack's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct PackRecord {
+    pub name: String,
+    pub version: String,
+    pub reference: String,
+    pub source: String,
+    pub archive: String,
+    /// Whether the archive is still on disk after the run.
+    pub archive_kept: bool,
+    pub status: PackStatus,
+    pub manifest_digest: Option<String>,
+    pub base_digest: Option<String>,
+    pub layer: Option<Layer>,
+    pub duration_ms: u64,
+    pub error: Option<ErrorRecord>,
+}
+
+/// A tool as found by the preflight.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolRecord {
+    pub path: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Tools {
+    pub oras: Option<ToolRecord>,
+    /// `strict` (ORAS 1.0.0) or `newer` (1.1.0+, pushes add --image-spec v1.0).
+    pub oras_mode: Option<String>,
+    pub tar: Option<ToolRecord>,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub packpush_version: &'static str,
+    pub command: &'static str,
+    pub ok: bool,
+    pub exit_code: i32,
+    pub dry_run: bool,
+    pub registry: Option<String>,
+    pub project: Option<String>,
+    pub tools: Tools,
+    pub steps: Vec<StepRecord>,
+    pub packs: Vec<PackRecord>,
+    pub warnings: Vec<String>,
+    pub error: Option<ErrorRecord>,
+}
+
+impl Report {
+    pub fn new(command: &'static str) -> Self {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            packpush_version: env!("CARGO_PKG_VERSION"),
+            command,
+            ok: true,
+            exit_code: 0,
+            dry_run: false,
+            registry: None,
+            project: None,
+            tools: Tools::default(),
+            steps: Vec::new(),
+            packs: Vec::new(),
+            warnings: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Records how the run ended.
+    pub fn finish(&mut self, failure: Option<&Failure>) {
+        self.ok = failure.is_none();
+        self.exit_code = failure.map_or(0, Failure::exit_code);
+        self.error = failure.map(ErrorRecord::from);
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"schema_version\":1,\"ok\":false,\"error\":{{\"message\":\"cannot serialise the report: {e}\"}}}}"))
+    }
+}
+
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
