@@ -38,6 +38,7 @@ pub fn main() -> i32 {
             commands::push::run(*args, &sources, &ui)
         }
         Command::Doctor(args) => commands::doctor::run(args, &ui),
+        Command::Check(args) => commands::check::run(args, &ui),
     };
     match result {
         Ok(()) => 0,
