@@ -32,6 +32,12 @@ pub enum Command {
     Push(Box<PushArgs>),
     /// Check that oras and tar are present and usable (the preflight alone).
     Doctor(DoctorArgs),
+    /// Check a pack folder without pushing it (the pack checks of the preflight).
+    ///
+    /// Checks pack.json's fields, values.yaml, logo.png, the files pack.json
+    /// names, and that tar can archive every file: no links leaving the
+    /// folder, none dangling, no special files. Exit 0 (warnings allowed) or 3.
+    Check(CheckArgs),
 }
 
 /// Where oras and tar are, and which oras versions are accepted.
@@ -165,6 +171,15 @@ pub struct PushArgs {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The pack folder (holding pack.json, values.yaml, logo.png, ...).
+    #[arg(value_name = "PACK_DIR")]
+    pub pack_dir: Utf8PathBuf,
     #[command(flatten)]
     pub report: OutputArgs,
 }

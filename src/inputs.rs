@@ -328,6 +328,23 @@ fn resolve_packs(
         else {
             continue;
         };
+        let findings = pack::validate(&dir, &json);
+        warnings.extend(
+            findings
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {w}", dir.folder_name)),
+        );
+        if args.skip_pack_checks {
+            for problem in &findings.errors {
+                warnings.push(format!(
+                    "--skip-pack-checks: pushing although {}",
+                    problem.what
+                ));
+            }
+        } else {
+            problems.extend(findings.errors);
+        }
         if let Some((name, version)) = check_identity(args, sources, single, &json, problems) {
             packs.push((Source::Folder(dir), name, version));
         }

@@ -44,6 +44,12 @@ pub fn main() -> i32 {
             let (report, result) = commands::push::run(*args, &sources, &ui);
             finish(format, &report, result)
         }
+        Command::Check(args) => {
+            let ui = ui_for(&args.report);
+            let format = args.report.output;
+            let (report, result) = commands::check::run(args, &ui);
+            finish(format, &report, result)
+        }
         Command::Doctor(args) => {
             let ui = ui_for(&args.report);
             let format = args.report.output;

@@ -1,10 +1,15 @@
-//! The pack folder on disk: where it is, what tar will be given, and the
-//! `name` and `version` its pack.json declares.
+//! The pack folder on disk: where it is, what tar will be given, the
+//! `name` and `version` its pack.json declares, and whether the pack is fit
+//! to push (`validate`: the pack.json rules in `rules`, the folder rules in
+//! `folder`).
 
 use camino::{Utf8Path, Utf8PathBuf};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::Problem;
+
+mod folder;
+mod rules;
 
 /// A pack folder resolved for archiving.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,31 +88,77 @@ pub struct PackJson {
 /// problem found.
 pub fn read_pack_json(dir: &Utf8Path) -> Result<PackJson, Vec<Problem>> {
     let file = dir.join("pack.json");
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        vec![Problem::new(
-            format!("{file} cannot be read: {e}"),
-            "every pack folder needs a pack.json with at least name, displayName, version and layer",
-        )]
-    })?;
-    parse_pack_json(&text, file.as_str())
+    let document = load_document(&file).map_err(|p| vec![p])?;
+    pack_json(&file, document)
 }
 
-/// Parses pack.json text; `file` names it in messages.
+/// Parses pack.json text read from elsewhere (a carried-in archive); `file`
+/// names it in messages.
 pub fn parse_pack_json(text: &str, file: &str) -> Result<PackJson, Vec<Problem>> {
+    let file = Utf8Path::new(file);
     let document: Value = serde_json::from_str(text).map_err(|e| {
         vec![Problem::new(
             format!("{file} is not valid JSON: {e}"),
             "fix the JSON syntax (a trailing comma or a missing quote is typical)",
         )]
     })?;
+    pack_json(file, document)
+}
+
+/// Reads and parses pack.json; it must hold a JSON object.
+fn load_document(file: &Utf8Path) -> Result<Value, Problem> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Problem::new(
+            format!("{file} cannot be read: {e}"),
+            "every pack folder needs a pack.json with at least name, displayName, version and layer",
+        )
+    })?;
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        Problem::new(
+            format!("{file} is not valid JSON: {e}"),
+            "fix the JSON syntax (a trailing comma or a missing quote is typical)",
+        )
+    })?;
+    if !document.is_object() {
+        return Err(not_an_object(file));
+    }
+    Ok(document)
+}
+
+fn not_an_object(file: &Utf8Path) -> Problem {
+    Problem::new(
+        format!("{file} is not a JSON object"),
+        "pack.json must be an object such as {\"name\": \"mypack\", \"version\": \"1.0.0\", ...}",
+    )
+}
+
+/// Takes `name` and `version` out of a parsed pack.json.
+fn pack_json(file: &Utf8Path, document: Value) -> Result<PackJson, Vec<Problem>> {
     let Some(object) = document.as_object() else {
-        return Err(vec![Problem::new(
-            format!("{file} is not a JSON object"),
-            "pack.json must be an object such as {\"name\": \"mypack\", \"version\": \"1.0.0\", ...}",
-        )]);
+        return Err(vec![not_an_object(file)]);
     };
     let mut problems = Vec::new();
-    let mut field = |key: &str| match object.get(key) {
+    let name = string_field(file, object, "name", &mut problems);
+    let version = string_field(file, object, "version", &mut problems);
+    match (name, version) {
+        (Some(name), Some(version)) if problems.is_empty() => Ok(PackJson {
+            name,
+            version,
+            document,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// One required field that must be a non-empty string: its value, or the
+/// problem recorded.
+fn string_field(
+    file: &Utf8Path,
+    object: &Map<String, Value>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    match object.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) => {
             problems.push(Problem::new(
@@ -133,17 +184,53 @@ pub fn parse_pack_json(text: &str, file: &str) -> Result<PackJson, Vec<Problem>>
             ));
             None
         }
-    };
-    let name = field("name");
-    let version = field("version");
-    match (name, version) {
-        (Some(name), Some(version)) if problems.is_empty() => Ok(PackJson {
-            name,
-            version,
-            document,
-        }),
-        _ => Err(problems),
     }
+}
+
+/// What validation found. Errors make the pack unfit to push; warnings are
+/// shown and never fail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<String>,
+}
+
+impl Findings {
+    /// No errors (warnings allowed).
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Applies every pack.json rule and every folder rule to a pack whose
+/// pack.json has been read, and reports everything found.
+pub fn validate(dir: &PackDir, json: &PackJson) -> Findings {
+    let mut findings = Findings::default();
+    rules::check(dir, &json.document, &mut findings);
+    folder::check(dir, &mut findings);
+    findings
+}
+
+/// Reads pack.json and validates the whole pack, reporting every problem
+/// even when pack.json is unusable: a missing `name` does not hide a missing
+/// logo. The `PackJson` is there when its `name` and `version` are usable.
+pub fn inspect(dir: &PackDir) -> (Option<PackJson>, Findings) {
+    let file = dir.path.join("pack.json");
+    let mut findings = Findings::default();
+    let json = match load_document(&file) {
+        Ok(document) => {
+            // The document rules report unusable names and versions in the
+            // same words as `pack_json`, so its own problems are not kept.
+            rules::check(dir, &document, &mut findings);
+            pack_json(&file, document).ok()
+        }
+        Err(problem) => {
+            findings.errors.push(problem);
+            None
+        }
+    };
+    folder::check(dir, &mut findings);
+    (json, findings)
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -244,5 +331,129 @@ mod tests {
                 .what
                 .contains("starts with '-'")
         );
+    }
+
+    #[test]
+    fn validate_applies_both_rule_sets() {
+        let pack = testing::TestPack::new();
+        let json = read_pack_json(&pack.dir.path).unwrap();
+        assert_eq!(validate(&pack.dir, &json), Findings::default());
+
+        let mut document = testing::TestPack::document();
+        document["layer"] = "plugin".into();
+        document.as_object_mut().unwrap().remove("addonType");
+        pack.write("pack.json", document.to_string());
+        std::fs::remove_file(pack.path("logo.png")).unwrap();
+        let json = read_pack_json(&pack.dir.path).unwrap();
+        let found = validate(&pack.dir, &json);
+        assert!(!found.is_ok());
+        assert_eq!(found.errors.len(), 2, "{found:#?}");
+        assert!(
+            found.errors[0]
+                .what
+                .contains("\"plugin\" is not a Palette layer")
+        );
+        assert!(found.errors[1].what.ends_with("logo.png is missing"));
+        // No addonType warning: the layer is not "addon".
+        assert!(found.warnings.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn inspect_reports_everything_even_without_a_usable_name() {
+        let pack = testing::TestPack::new();
+        let (json, found) = inspect(&pack.dir);
+        assert_eq!(json.map(|j| j.name).as_deref(), Some("mypack"));
+        assert!(found.is_ok());
+
+        pack.write(
+            "pack.json",
+            r#"{"version": 1, "layer": "addon", "displayName": "x"}"#,
+        );
+        std::fs::remove_file(pack.path("values.yaml")).unwrap();
+        let (json, found) = inspect(&pack.dir);
+        assert!(json.is_none());
+        let whats: Vec<_> = found.errors.iter().map(|p| p.what.as_str()).collect();
+        assert_eq!(whats.len(), 3, "{whats:#?}");
+        assert!(whats[0].ends_with("has no \"name\""));
+        assert!(whats[1].contains("\"version\" is a number, not a string"));
+        assert!(whats[2].ends_with("values.yaml is missing"));
+        assert_eq!(found.warnings.len(), 1, "{found:#?}"); // no addonType
+
+        pack.write("pack.json", "{,}");
+        let (json, found) = inspect(&pack.dir);
+        assert!(json.is_none());
+        assert_eq!(found.errors.len(), 2, "{found:#?}");
+        assert!(found.errors[0].what.contains("not valid JSON"));
+    }
+}
+
+/// A valid pack for tests to break.
+#[cfg(test)]
+mod testing {
+    use std::path::PathBuf;
+
+    use camino::Utf8Path;
+    use serde_json::{Value, json};
+
+    use super::{Findings, PackDir, inspect, locate};
+
+    /// The PNG signature and the start of an IHDR chunk.
+    pub(super) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    /// `mypack`, valid, alone in a temporary folder (`root`), so links can
+    /// point just outside it.
+    pub(super) struct TestPack {
+        pub root: tempfile::TempDir,
+        pub dir: PackDir,
+    }
+
+    impl TestPack {
+        pub fn new() -> TestPack {
+            let root = tempfile::tempdir().unwrap();
+            let path = root.path().join("mypack");
+            std::fs::create_dir(&path).unwrap();
+            let dir = locate(Utf8Path::from_path(&path).unwrap()).unwrap();
+            let pack = TestPack { root, dir };
+            pack.write("pack.json", TestPack::document().to_string());
+            pack.write("values.yaml", "replicas: 1\n");
+            pack.write("logo.png", PNG);
+            pack.write("charts/app-1.0.0.tgz", b"\x1f\x8b\x08\0");
+            pack.write("manifests/app.yaml", "kind: ConfigMap\n");
+            pack
+        }
+
+        /// The valid pack.json `new` writes.
+        pub fn document() -> Value {
+            json!({
+                "name": "mypack",
+                "displayName": "My Pack",
+                "layer": "addon",
+                "addonType": "monitoring",
+                "version": "1.0.0",
+                "cloudTypes": ["aws", "edge-native"],
+                "charts": ["charts/app-1.0.0.tgz"],
+                "kubeManifests": ["manifests/app.yaml"],
+                "constraints": {
+                    "dependencies": [
+                        {"packName": "cert-manager", "layer": "addon", "minVersion": "1.0.0", "type": "optional"}
+                    ]
+                }
+            })
+        }
+
+        pub fn path(&self, relative: &str) -> PathBuf {
+            self.dir.path.join(relative).into_std_path_buf()
+        }
+
+        /// Writes a file in the pack, creating its folders.
+        pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) {
+            let path = self.path(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, contents).unwrap();
+        }
+
+        pub fn validate(&self) -> Findings {
+            inspect(&self.dir).1
+        }
     }
 }
