@@ -1,0 +1,1271 @@
+//! packpush driven through the `oras` and `tar` doubles in fixtures/doubles: the exact argv
+//! and order of every call on the strict ORAS 1.0.0 path (no real 1.0.0 binary exists on
+//! these machines), what each injected failure does to a run, and the version policy.
+//! The first tests check the doubles themselves against the 1.0.0 transcripts.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::packpush::{Run, Sandbox, fixture_pack};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const REGISTRY: &str = "127.0.0.1:5000";
+const PASSWORD: &str = "Harbor12345";
+const BASE_REPO: &str = "127.0.0.1:5000/proj/spectro-packs/archive";
+const PACK_REF: &str = "127.0.0.1:5000/proj/spectro-packs/archive/hello-world:1.0.0";
+const ARCHIVE: &str = "hello-world-1.0.0.tar.gz";
+const CREATED_KEY: &str = "org.opencontainers.image.created";
+
+fn doubles_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doubles")
+}
+
+fn oras_double() -> String {
+    doubles_dir()
+        .join("oras")
+        .to_str()
+        .expect("UTF-8 path")
+        .to_owned()
+}
+
+fn tar_double() -> String {
+    doubles_dir()
+        .join("tar")
+        .to_str()
+        .expect("UTF-8 path")
+        .to_owned()
+}
+
+fn oras_fixture(version: &str, name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/oras")
+        .join(version)
+        .join(name);
+    fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// A fixture manifest as oras printed it: the stored files end with a newline, oras does not.
+fn fixture_manifest(version: &str, name: &str) -> String {
+    String::from_utf8(oras_fixture(version, name))
+        .expect("UTF-8 manifest")
+        .trim_end()
+        .to_owned()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// One recorded call of a double.
+#[derive(Debug)]
+struct Call {
+    dir: PathBuf,
+    program: String,
+    argv: Vec<String>,
+    cwd: PathBuf,
+    env_has_harbor_password: String,
+    stdin_sha256: Option<String>,
+}
+
+impl Call {
+    fn read(dir: PathBuf) -> Call {
+        let text = |name: &str| fs::read_to_string(dir.join(name)).ok();
+        let argv = fs::read(dir.join("argv")).expect("argv recorded");
+        let mut argv: Vec<String> = argv
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8(a.to_vec()).expect("UTF-8 argument"))
+            .collect();
+        // Every argument is followed by a NUL: the last piece is empty.
+        assert_eq!(argv.pop().as_deref(), Some(""), "argv of {}", dir.display());
+        Call {
+            program: text("program").expect("program recorded"),
+            cwd: PathBuf::from(text("cwd").expect("cwd recorded")),
+            env_has_harbor_password: text("env_has_harbor_password").expect("env recorded"),
+            stdin_sha256: text("stdin.sha256"),
+            argv,
+            dir,
+        }
+    }
+
+    fn is_probe(&self) -> bool {
+        (self.program == "oras" && self.argv == ["version"])
+            || (self.program == "tar" && self.argv == ["--version"])
+    }
+
+    /// `oras login`, `oras push`, `oras manifest fetch`, `tar`.
+    fn label(&self) -> String {
+        match (self.program.as_str(), self.argv.first().map(String::as_str)) {
+            ("oras", Some("manifest")) => {
+                format!(
+                    "oras manifest {}",
+                    self.argv.get(1).cloned().unwrap_or_default()
+                )
+            }
+            ("oras", Some(sub)) => format!("oras {sub}"),
+            (program, _) => program.to_owned(),
+        }
+    }
+
+    /// The value after `flag`, if the call has it.
+    fn flag(&self, flag: &str) -> Option<&str> {
+        let at = self.argv.iter().position(|a| a == flag)?;
+        self.argv.get(at + 1).map(String::as_str)
+    }
+
+    fn file(&self, name: &str) -> Vec<u8> {
+        fs::read(self.dir.join(name))
+            .unwrap_or_else(|e| panic!("{}/{name}: {e}", self.dir.display()))
+    }
+}
+
+/// A sandbox whose packpush runs use the doubles, with the call log and the fake registry in
+/// the sandbox's HOME (outside its TMPDIR, so leftovers stay meaningful).
+struct Doubles {
+    sandbox: Sandbox,
+}
+
+impl Doubles {
+    fn new() -> Doubles {
+        let mut sandbox = Sandbox::new();
+        let log = sandbox.home().join("double-log");
+        let registry = sandbox.home().join("registry");
+        fs::create_dir_all(&log).expect("create the call log");
+        sandbox.env("DOUBLE_LOG", log.to_str().expect("UTF-8 path"));
+        sandbox.env(
+            "ORAS_DOUBLE_REGISTRY",
+            registry.to_str().expect("UTF-8 path"),
+        );
+        Doubles { sandbox }
+    }
+
+    fn env(&mut self, key: &str, value: &str) -> &mut Self {
+        self.sandbox.env(key, value);
+        self
+    }
+
+    fn home(&self) -> &Path {
+        self.sandbox.home()
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.home().join("tmp")
+    }
+
+    fn registry(&self) -> PathBuf {
+        self.home().join("registry")
+    }
+
+    /// `packpush push hello-world` against the doubles, plain HTTP, as admin.
+    fn push_args(extra: &[&str]) -> Vec<String> {
+        let pack = fixture_pack("hello-world");
+        let mut args = strings(&[
+            "push",
+            pack.to_str().expect("UTF-8 path"),
+            "--registry",
+            REGISTRY,
+            "--project",
+            "proj",
+            "--username",
+            "admin",
+            "--plain-http",
+        ]);
+        args.extend(["--oras".into(), oras_double(), "--tar".into(), tar_double()]);
+        args.extend(strings(extra));
+        args
+    }
+
+    fn run(&self, args: &[String], stdin: &str) -> Run {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.sandbox.run(&args, stdin)
+    }
+
+    /// A push with the password on stdin (`--password-stdin`) plus `extra`.
+    fn push(&self, extra: &[&str]) -> Run {
+        let mut all = vec!["--password-stdin"];
+        all.extend_from_slice(extra);
+        self.run(&Self::push_args(&all), &format!("{PASSWORD}\n"))
+    }
+
+    /// Every recorded call, in call order.
+    fn calls(&self) -> Vec<Call> {
+        let mut dirs: Vec<PathBuf> = fs::read_dir(self.home().join("double-log"))
+            .expect("read the call log")
+            .map(|e| e.expect("log entry").path())
+            .collect();
+        dirs.sort();
+        dirs.into_iter().map(Call::read).collect()
+    }
+
+    /// The calls after the version probes, asserting that the probes came first and that
+    /// both tools were probed.
+    fn steps(&self) -> Vec<Call> {
+        let calls = self.calls();
+        let first_step = calls
+            .iter()
+            .position(|c| !c.is_probe())
+            .unwrap_or(calls.len());
+        let (probes, steps) = calls.split_at(first_step);
+        assert!(
+            probes.iter().any(|c| c.program == "oras") && probes.iter().any(|c| c.program == "tar"),
+            "both tools are probed before anything runs: {probes:#?}"
+        );
+        assert!(
+            steps.iter().all(|c| !c.is_probe()),
+            "a version probe after the first step: {calls:#?}"
+        );
+        calls.into_iter().skip(first_step).collect()
+    }
+
+    fn step_labels(&self) -> Vec<String> {
+        self.steps().iter().map(Call::label).collect()
+    }
+
+    /// The manifest bytes the fake registry holds for `repo` (after the host) and `tag`.
+    fn stored_by_tag(&self, repo: &str, tag: &str) -> Option<Vec<u8>> {
+        let manifests = self.registry().join(REGISTRY).join(repo).join("_manifests");
+        let digest = fs::read_to_string(manifests.join("tags").join(tag)).ok()?;
+        let hex = digest.strip_prefix("sha256:").expect("sha256 digest");
+        fs::read(manifests.join("sha256").join(hex)).ok()
+    }
+
+    /// Files left in the sandbox's TMPDIR, by name.
+    fn leftover_names(&self) -> Vec<String> {
+        self.sandbox
+            .leftovers()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// `path` (which may no longer exist) with the sandbox's HOME resolved, as `pwd -P`
+    /// prints it.
+    fn physical(&self, path: &Path) -> PathBuf {
+        let home = fs::canonicalize(self.home()).expect("canonical HOME");
+        match path.strip_prefix(self.home()) {
+            Ok(rest) => home.join(rest),
+            Err(_) => path.to_owned(),
+        }
+    }
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+/// Runs a double directly with a clean environment plus `envs`.
+fn run_double(
+    program: &str,
+    args: &[&str],
+    cwd: &Path,
+    envs: &[(&str, &str)],
+    stdin: &str,
+) -> (i32, String, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", cwd)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the double");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait for the double");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// ------------------------------------------------------------------ the doubles themselves
+
+#[test]
+fn double_version_output_is_that_of_oras_1_0_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = run_double(&oras_double(), &["version"], dir.path(), &[], "");
+    assert_eq!(code, 0);
+    assert_eq!(stdout.as_bytes(), oras_fixture("1.0.0", "version.txt"));
+    let (_, stdout, _) = run_double(
+        &oras_double(),
+        &["version"],
+        dir.path(),
+        &[("ORAS_DOUBLE_VERSION", "1.3.3")],
+        "",
+    );
+    assert_eq!(stdout.as_bytes(), oras_fixture("1.3.3", "version.txt"));
+    let (code, stdout, _) = run_double(
+        &oras_double(),
+        &["version"],
+        dir.path(),
+        &[("ORAS_DOUBLE_VERSION", "garbage")],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("Version:"), "{stdout}");
+    // 1.0.0 has no --version flag.
+    let (code, _, stderr) = run_double(&oras_double(), &["--version"], dir.path(), &[], "");
+    assert_eq!((code, stderr.trim()), (1, "Error: unknown flag: --version"));
+}
+
+#[test]
+fn double_writes_the_manifests_oras_1_0_0_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    let envs = [
+        ("ORAS_DOUBLE_REGISTRY", registry.to_str().unwrap()),
+        ("ORAS_DOUBLE_AUTH", "none"),
+    ];
+    let base = "127.0.0.1:5005/spectro-oci-registry/spectro-packs/archive";
+    let created = |time: &str| format!("{CREATED_KEY}={time}");
+
+    // The empty push with 1.0.0's push time gives 1.0.0's very digest (flow.log).
+    let (code, stdout, stderr) = run_double(
+        &oras_double(),
+        &[
+            "push",
+            "--plain-http",
+            base,
+            "--annotation",
+            &created("2026-11-27T22:20:17Z"),
+            "--export-manifest",
+            "empty.json",
+        ],
+        dir.path(),
+        &envs,
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let empty_digest = "sha256:8a0e565d6f9e3f17bee8257d91e59819dc9dcfae5eac56c4145356e85cf1aa93";
+    assert_eq!(
+        stdout,
+        format!("Uploading empty artifact\nPushed [registry] {base}\nDigest: {empty_digest}\n")
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("empty.json")).unwrap(),
+        fixture_manifest("1.0.0", "manifest-empty.json")
+    );
+
+    // A file push: the 1.0.0 manifest but for the layer's digest and size.
+    let content = b"not really a tarball";
+    fs::write(dir.path().join("mypack-1.0.0.tar.gz"), content).unwrap();
+    let reference = format!("{base}/mypack:1.0.0");
+    let (code, stdout, stderr) = run_double(
+        &oras_double(),
+        &[
+            "push",
+            "--plain-http",
+            &reference,
+            "mypack-1.0.0.tar.gz",
+            "-a",
+            &created("2026-11-27T22:20:18Z"),
+            "--export-manifest",
+            "pack.json",
+        ],
+        dir.path(),
+        &envs,
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let layer = sha256_hex(content);
+    let expected = fixture_manifest("1.0.0", "manifest-pack.json")
+        .replace(
+            "3875a528bf355049310c349ca62d8e1e5daf7276353f01f190c0462786e89fc5",
+            &layer,
+        )
+        .replace("\"size\":331", &format!("\"size\":{}", content.len()));
+    let written = fs::read_to_string(dir.path().join("pack.json")).unwrap();
+    assert_eq!(written, expected);
+    let digest = format!("sha256:{}", sha256_hex(written.as_bytes()));
+    assert_eq!(
+        stdout,
+        format!(
+            "Uploading {short} mypack-1.0.0.tar.gz\nUploaded  {short} mypack-1.0.0.tar.gz\n\
+             Pushed [registry] {reference}\nDigest: {digest}\n",
+            short = &layer[..12]
+        )
+    );
+
+    // Read back by tag and by digest: the same bytes, no trailing newline.
+    for fetched in [reference.clone(), format!("{base}/mypack@{digest}")] {
+        let (code, stdout, stderr) = run_double(
+            &oras_double(),
+            &["manifest", "fetch", "--plain-http", &fetched],
+            dir.path(),
+            &envs,
+            "",
+        );
+        assert_eq!((code, stdout.as_str()), (0, written.as_str()), "{stderr}");
+    }
+    let (code, _, stderr) = run_double(
+        &oras_double(),
+        &[
+            "manifest",
+            "fetch",
+            "--plain-http",
+            &format!("{base}/mypack:2.0.0"),
+        ],
+        dir.path(),
+        &envs,
+        "",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr.trim(),
+        format!("Error: {base}/mypack:2.0.0: not found")
+    );
+    let (code, _, stderr) = run_double(
+        &oras_double(),
+        &["manifest", "fetch", "--plain-http", base],
+        dir.path(),
+        &envs,
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("invalid image reference"), "{stderr}");
+}
+
+#[test]
+fn double_image_spec_follows_the_pretended_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    fs::write(dir.path().join("p-1.tar.gz"), b"x").unwrap();
+    let push = |version: &str, spec: Option<&str>, out: &str| {
+        let mut args = vec![
+            "push",
+            "--plain-http",
+            "r:1/p/spectro-packs/archive/p:1",
+            "p-1.tar.gz",
+            "--export-manifest",
+            out,
+        ];
+        if let Some(spec) = spec {
+            args.extend(["--image-spec", spec]);
+        }
+        run_double(
+            &oras_double(),
+            &args,
+            dir.path(),
+            &[
+                ("ORAS_DOUBLE_REGISTRY", registry.to_str().unwrap()),
+                ("ORAS_DOUBLE_AUTH", "none"),
+                ("ORAS_DOUBLE_VERSION", version),
+            ],
+            "",
+        )
+    };
+    // 1.0.0's --image-spec knows only v1.1-image and v1.1-artifact.
+    let (code, stdout, stderr) = push("1.0.0", Some("v1.0"), "a.json");
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr.trim(),
+        "Error: unknown image specification flag: \"v1.0\""
+    );
+    assert!(stdout.is_empty() && !dir.path().join("a.json").exists());
+    // 1.1.0 and later: the newer shape by default, 1.0.0's with --image-spec v1.0.
+    let (code, _, stderr) = push("1.2.0", None, "b.json");
+    assert_eq!(code, 0, "{stderr}");
+    let newer = json(&fs::read(dir.path().join("b.json")).unwrap());
+    assert_eq!(newer["artifactType"], "application/vnd.unknown.artifact.v1");
+    let (code, _, stderr) = push("1.2.0", Some("v1.0"), "c.json");
+    assert_eq!(code, 0, "{stderr}");
+    let old = json(&fs::read(dir.path().join("c.json")).unwrap());
+    assert!(old.get("artifactType").is_none(), "{old}");
+    assert_eq!(
+        old["config"]["mediaType"],
+        "application/vnd.unknown.config.v1+json"
+    );
+}
+
+#[test]
+fn double_login_reads_stdin_and_never_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let log_env = [("DOUBLE_LOG", log.to_str().unwrap())];
+    let config = dir.path().join("auth.json");
+    let config = config.to_str().unwrap();
+    let login = [
+        "login",
+        "127.0.0.1:5005",
+        "-u",
+        "admin",
+        "--password-stdin",
+        "--plain-http",
+        "--registry-config",
+        config,
+    ];
+    let (code, stdout, stderr) = run_double(
+        &oras_double(),
+        &login,
+        dir.path(),
+        &log_env,
+        "Harbor12345\n",
+    );
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "Login Succeeded\n"),
+        "{stderr}"
+    );
+    let auth = json(&fs::read(config).unwrap());
+    assert_eq!(
+        auth["auths"]["127.0.0.1:5005"]["auth"],
+        "YWRtaW46SGFyYm9yMTIzNDU="
+    );
+    // Empty stdin: 1.0.0 falls back to a prompt, which fails without a terminal.
+    let (code, _, stderr) = run_double(&oras_double(), &login, dir.path(), &log_env, "");
+    assert_eq!(
+        (code, stderr.trim()),
+        (1, "Error: inappropriate ioctl for device")
+    );
+    // -p works but warns, and the call log says so.
+    let (code, _, stderr) = run_double(
+        &oras_double(),
+        &[
+            "login",
+            "127.0.0.1:5005",
+            "-u",
+            "admin",
+            "-p",
+            "pw",
+            "--registry-config",
+            config,
+        ],
+        dir.path(),
+        &log_env,
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("WARNING! Using --password via the CLI is insecure."),
+        "{stderr}"
+    );
+
+    let calls: Vec<Call> = {
+        let mut dirs: Vec<PathBuf> = fs::read_dir(&log)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dirs.sort();
+        dirs.into_iter().map(Call::read).collect()
+    };
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[0].argv, login);
+    assert_eq!(
+        calls[0].stdin_sha256.as_deref(),
+        Some(sha256_hex(b"Harbor12345\n").as_str())
+    );
+    assert_eq!(
+        calls[1].stdin_sha256.as_deref(),
+        Some(sha256_hex(b"").as_str())
+    );
+    assert!(!calls[0].dir.join("password_on_command_line").exists());
+    assert_eq!(calls[2].file("password_on_command_line"), b"yes");
+    // The secret itself is in no log file but the -p call's argv.
+    for call in &calls[..2] {
+        for entry in fs::read_dir(&call.dir).unwrap() {
+            let bytes = fs::read(entry.unwrap().path()).unwrap();
+            assert!(!String::from_utf8_lossy(&bytes).contains("Harbor12345"));
+        }
+    }
+}
+
+#[test]
+fn double_tar_failure_leaves_a_partial_archive_and_version_passes_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let packs = fixture_pack("hello-world").parent().unwrap().to_owned();
+    let archive = dir.path().join("out.tar.gz");
+    let archive = archive.to_str().unwrap();
+    let (code, _, stderr) = run_double(
+        &tar_double(),
+        &["-czvf", archive, "hello-world"],
+        &packs,
+        &[("TAR_DOUBLE_FAIL", "1")],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("tar: Error is not recoverable"), "{stderr}");
+    let garbage = fs::read(archive).expect("a partial archive is left behind");
+    assert!(!garbage.is_empty());
+    let (code, stdout, _) = run_double(
+        &tar_double(),
+        &["--version"],
+        dir.path(),
+        &[("TAR_DOUBLE_FAIL", "1")],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("tar ("), "{stdout}");
+}
+
+/// Starts a double told to stall, waits for its pid file, sends `signal` and returns how it
+/// ended and what its log says.
+fn stall_and_signal(
+    program: &str,
+    args: &[&str],
+    env: (&str, &str),
+    signal: &str,
+) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DOUBLE_LOG", &log)
+        .env("ORAS_DOUBLE_AUTH", "none")
+        .env(env.0, env.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = log.join("0001/pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pid_file.exists() {
+        assert!(Instant::now() < deadline, "no pid file");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = fs::read_to_string(&pid_file).unwrap();
+    assert_eq!(pid, child.id().to_string());
+    let killed = Command::new("kill")
+        .args([&format!("-{signal}"), pid.as_str()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the stall outlived the signal"
+    );
+    (
+        status.signal().unwrap_or(-1),
+        fs::read_to_string(log.join("0001/signal")).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn double_sleep_records_its_pid_and_dies_of_the_signal() {
+    let fetch = ["manifest", "fetch", "r:1/p/a:1"];
+    let sleep = ("ORAS_DOUBLE_SLEEP", "login:30,fetch:30");
+    assert_eq!(
+        stall_and_signal(&oras_double(), &fetch, sleep, "TERM"),
+        (15, "TERM".into())
+    );
+    assert_eq!(
+        stall_and_signal(&oras_double(), &fetch, sleep, "INT"),
+        (2, "INT".into())
+    );
+    let tar = ["-czf", "x.tar.gz", "."];
+    let sleep = ("TAR_DOUBLE_SLEEP", "30");
+    assert_eq!(
+        stall_and_signal(&tar_double(), &tar, sleep, "TERM"),
+        (15, "TERM".into())
+    );
+}
+
+// --------------------------------------------------------------- the strict 1.0.0 path
+
+#[test]
+fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
+    let doubles = Doubles::new();
+    let run = doubles.push(&[]);
+    run.assert_code(0);
+
+    let steps = doubles.steps();
+    assert_eq!(
+        steps.iter().map(Call::label).collect::<Vec<_>>(),
+        [
+            "oras login",
+            "tar",
+            "oras push",
+            "oras push",
+            "oras manifest fetch",
+            "oras manifest fetch"
+        ]
+    );
+    let [login, tar, base, pack, fetch_pack, fetch_base] = &steps[..] else {
+        unreachable!()
+    };
+
+    // Login: the password on stdin, a private registry config in the sandbox's TMPDIR.
+    let config = login
+        .flag("--registry-config")
+        .expect("--registry-config")
+        .to_owned();
+    assert!(Path::new(&config).starts_with(doubles.tmp()), "{config}");
+    assert_eq!(
+        login.argv,
+        [
+            "login",
+            REGISTRY,
+            "--username",
+            "admin",
+            "--password-stdin",
+            "--plain-http",
+            "--registry-config",
+            &config
+        ]
+    );
+    assert_eq!(
+        login.stdin_sha256.as_deref(),
+        Some(sha256_hex(PASSWORD.as_bytes()).as_str())
+    );
+
+    // tar: the documented command, run beside the pack folder.
+    let archive = PathBuf::from(&tar.argv[1]);
+    assert_eq!(
+        tar.argv,
+        ["-czvf", archive.to_str().unwrap(), "hello-world"]
+    );
+    assert_eq!(archive.file_name().unwrap(), ARCHIVE);
+    let out_dir = archive.parent().unwrap();
+    assert!(out_dir.starts_with(doubles.tmp()), "{}", out_dir.display());
+    let packs = fs::canonicalize(fixture_pack("hello-world").parent().unwrap()).unwrap();
+    assert_eq!(tar.cwd, packs);
+
+    // The empty base-path artifact: no tag, no file.
+    let base_export = base.flag("--export-manifest").expect("--export-manifest");
+    assert_eq!(
+        base.argv,
+        [
+            "push",
+            BASE_REPO,
+            "--plain-http",
+            "--registry-config",
+            &config,
+            "--export-manifest",
+            base_export
+        ]
+    );
+
+    // The pack: bare file name, run from the archive's folder.
+    let pack_export = pack.flag("--export-manifest").expect("--export-manifest");
+    assert_eq!(
+        pack.argv,
+        [
+            "push",
+            PACK_REF,
+            ARCHIVE,
+            "--plain-http",
+            "--registry-config",
+            &config,
+            "--export-manifest",
+            pack_export
+        ]
+    );
+    assert_eq!(pack.cwd, doubles.physical(out_dir));
+
+    // Read back: the pack by tag, the base path by the digest of what was pushed.
+    assert_eq!(
+        fetch_pack.argv,
+        [
+            "manifest",
+            "fetch",
+            "--plain-http",
+            "--registry-config",
+            &config,
+            PACK_REF
+        ]
+    );
+    let base_digest = format!("sha256:{}", sha256_hex(&base.file("manifest.json")));
+    assert_eq!(
+        fetch_base.argv,
+        [
+            "manifest",
+            "fetch",
+            "--plain-http",
+            "--registry-config",
+            &config,
+            &format!("{BASE_REPO}@{base_digest}")
+        ]
+    );
+
+    for call in doubles.calls() {
+        assert_eq!(call.env_has_harbor_password, "no", "{call:#?}");
+        for arg in &call.argv {
+            assert!(
+                arg != "--image-spec"
+                    && arg != "-p"
+                    && arg != "--password"
+                    && !arg.starts_with("--password="),
+                "{call:#?}"
+            );
+            assert!(!arg.contains(PASSWORD), "the password in argv: {call:#?}");
+        }
+    }
+
+    let pack_manifest = pack.file("manifest.json");
+    let pack_digest = format!("sha256:{}", sha256_hex(&pack_manifest));
+    assert!(run.stdout.contains(PACK_REF), "{}", run.stdout);
+    assert!(run.stdout.contains(&pack_digest), "{}", run.stdout);
+
+    let stored = doubles
+        .stored_by_tag("proj/spectro-packs/archive/hello-world", "1.0.0")
+        .expect("the registry holds the pack's tag");
+    assert_eq!(stored, pack_manifest);
+    let stored = json(&stored);
+    assert!(stored.get("artifactType").is_none(), "{stored}");
+    let layers = stored["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 1, "{stored}");
+    assert_eq!(
+        layers[0]["annotations"]["org.opencontainers.image.title"],
+        ARCHIVE
+    );
+
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+}
+
+#[test]
+fn password_from_harbor_password_reaches_oras_only_on_stdin() {
+    let mut doubles = Doubles::new();
+    doubles.env("HARBOR_PASSWORD", PASSWORD);
+    let run = doubles.run(&Doubles::push_args(&[]), "");
+    run.assert_code(0);
+    let steps = doubles.steps();
+    let login = &steps[0];
+    assert_eq!(login.label(), "oras login");
+    assert!(
+        login.argv.iter().any(|a| a == "--password-stdin"),
+        "{login:#?}"
+    );
+    assert_eq!(
+        login.stdin_sha256.as_deref(),
+        Some(sha256_hex(PASSWORD.as_bytes()).as_str())
+    );
+    let calls = doubles.calls();
+    assert!(calls.len() >= 8, "{calls:#?}");
+    for call in calls {
+        assert_eq!(call.env_has_harbor_password, "no", "{call:#?}");
+        assert!(!call.argv.iter().any(|a| a.contains(PASSWORD)), "{call:#?}");
+    }
+}
+
+// ------------------------------------------------------------ a failure at each step
+
+/// Runs a push with one variable set for the doubles (a failure to inject, a version).
+fn push_with(key: &str, value: &str, extra: &[&str]) -> (Doubles, Run) {
+    let mut doubles = Doubles::new();
+    doubles.env(key, value);
+    let run = doubles.push(extra);
+    (doubles, run)
+}
+
+/// After a push or verify failure only the kept archive's folder may be left in TMPDIR:
+/// the private folder with the registry config and manifests is gone.
+fn assert_only_the_archive_is_left(doubles: &Doubles) {
+    let left = doubles.leftover_names();
+    assert!(
+        left.len() == 1 && left[0].starts_with("packpush-archive-"),
+        "{left:?}"
+    );
+    assert_eq!(
+        doubles.physical(archive_of(doubles).parent().unwrap()),
+        doubles.physical(&doubles.tmp().join(&left[0]))
+    );
+}
+
+fn archive_of(doubles: &Doubles) -> PathBuf {
+    let tar = doubles
+        .steps()
+        .into_iter()
+        .find(|c| c.program == "tar")
+        .expect("tar ran");
+    PathBuf::from(&tar.argv[1])
+}
+
+#[test]
+fn login_failure_stops_the_run_with_exit_4() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "login", &[]);
+    run.assert_code(4);
+    assert_eq!(doubles.step_labels(), ["oras login"]);
+    assert!(run.stderr.contains("step 1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "login {REGISTRY} --username admin --password-stdin --plain-http"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("response status code 401"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("hint:")
+            && l.contains("Harbor")
+            && l.contains("project 'proj'")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+}
+
+#[test]
+fn tar_failure_stops_the_run_with_exit_5_and_removes_the_partial_archive() {
+    let (doubles, run) = push_with("TAR_DOUBLE_FAIL", "1", &[]);
+    run.assert_code(5);
+    assert_eq!(doubles.step_labels(), ["oras login", "tar"]);
+    let archive = archive_of(&doubles);
+    assert!(!archive.exists(), "{} left behind", archive.display());
+    assert!(run.stderr.contains("step 2"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("tar -czvf {}", archive.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("was removed"), "{}", run.stderr);
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+
+    // The same in a folder of the user's choosing.
+    let mut doubles = Doubles::new();
+    doubles.env("TAR_DOUBLE_FAIL", "1");
+    let out = doubles.home().join("out");
+    let run = doubles.push(&["--output-dir", out.to_str().unwrap()]);
+    run.assert_code(5);
+    assert_eq!(archive_of(&doubles), out.join(ARCHIVE));
+    assert!(
+        !out.join(ARCHIVE).exists(),
+        "the partial archive was left in --output-dir"
+    );
+    assert_eq!(doubles.step_labels(), ["oras login", "tar"]);
+}
+
+#[test]
+fn base_push_failure_stops_the_run_with_exit_6() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "push-base", &[]);
+    run.assert_code(6);
+    assert_eq!(doubles.step_labels(), ["oras login", "tar", "oras push"]);
+    assert!(run.stderr.contains("step 3"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("push {BASE_REPO} --plain-http")),
+        "{}",
+        run.stderr
+    );
+    assert!(!doubles.registry().exists(), "nothing was stored");
+    assert_only_the_archive_is_left(&doubles);
+}
+
+#[test]
+fn pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "push-pack", &[]);
+    run.assert_code(6);
+    assert_eq!(
+        doubles.step_labels(),
+        ["oras login", "tar", "oras push", "oras push"]
+    );
+    assert!(run.stderr.contains("step 4"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("push {PACK_REF} {ARCHIVE}")),
+        "{}",
+        run.stderr
+    );
+    let archive = archive_of(&doubles);
+    assert!(
+        archive.is_file(),
+        "the archive {} was not kept",
+        archive.display()
+    );
+    assert!(
+        run.stderr.contains(archive.to_str().unwrap()),
+        "the archive's path is not on stderr: {}",
+        run.stderr
+    );
+    assert!(
+        doubles
+            .stored_by_tag("proj/spectro-packs/archive/hello-world", "1.0.0")
+            .is_none()
+    );
+    assert_only_the_archive_is_left(&doubles);
+}
+
+#[test]
+fn fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "fetch", &[]);
+    run.assert_code(7);
+    assert_eq!(
+        doubles.step_labels(),
+        [
+            "oras login",
+            "tar",
+            "oras push",
+            "oras push",
+            "oras manifest fetch"
+        ]
+    );
+    assert!(run.stderr.contains("step 5"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("manifest fetch --plain-http"),
+        "{}",
+        run.stderr
+    );
+    let archive = archive_of(&doubles);
+    assert!(
+        archive.is_file(),
+        "the archive {} was not kept",
+        archive.display()
+    );
+    assert!(
+        run.stderr.contains(archive.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert_only_the_archive_is_left(&doubles);
+}
+
+#[test]
+fn newer_manifest_shape_fails_verification_with_exit_7() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_SHAPE", "newer", &[]);
+    run.assert_code(7);
+    assert_eq!(
+        doubles.step_labels(),
+        [
+            "oras login",
+            "tar",
+            "oras push",
+            "oras push",
+            "oras manifest fetch",
+            "oras manifest fetch"
+        ]
+    );
+    assert!(run.stderr.contains("step 5"), "{}", run.stderr);
+    assert!(run.stderr.contains("artifactType"), "{}", run.stderr);
+    assert!(archive_of(&doubles).is_file());
+    assert_only_the_archive_is_left(&doubles);
+}
+
+// -------------------------------------------------------------------- version policy
+
+#[test]
+fn newer_oras_without_allow_newer_oras_runs_nothing() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "1.2.0", &[]);
+    run.assert_code(3);
+    assert!(run.stderr.contains("--allow-newer-oras"), "{}", run.stderr);
+    assert_eq!(doubles.step_labels(), Vec::<String>::new());
+}
+
+#[test]
+fn newer_oras_with_allow_newer_oras_pushes_with_image_spec_v1_0() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "1.2.0", &["--allow-newer-oras"]);
+    run.assert_code(0);
+    let steps = doubles.steps();
+    let pushes: Vec<&Call> = steps.iter().filter(|c| c.label() == "oras push").collect();
+    assert_eq!(pushes.len(), 2);
+    for push in pushes {
+        assert!(
+            push.argv.windows(2).any(|w| w == ["--image-spec", "v1.0"]),
+            "{push:#?}"
+        );
+        assert!(
+            json(&push.file("manifest.json"))
+                .get("artifactType")
+                .is_none()
+        );
+    }
+    for call in steps.iter().filter(|c| c.label() != "oras push") {
+        assert!(!call.argv.iter().any(|a| a == "--image-spec"), "{call:#?}");
+    }
+}
+
+#[test]
+fn oras_older_than_1_0_0_is_refused() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "0.16.0", &[]);
+    run.assert_code(3);
+    assert!(run.stderr.contains("0.16.0"), "{}", run.stderr);
+    assert_eq!(doubles.step_labels(), Vec::<String>::new());
+}
+
+#[test]
+fn a_program_without_a_version_line_is_not_oras() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "garbage", &[]);
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("does not look like oras"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(doubles.step_labels(), Vec::<String>::new());
+}
+
+// ------------------------------------------------------------------ dry run, skip login
+
+#[test]
+fn dry_run_prints_the_six_commands_and_runs_none() {
+    let doubles = Doubles::new();
+    let out = doubles.home().join("out");
+    let run = doubles.run(
+        &Doubles::push_args(&["--dry-run", "--output-dir", out.to_str().unwrap()]),
+        "",
+    );
+    run.assert_code(0);
+    let commands: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(commands.len(), 6, "{}", run.stdout);
+    let oras = oras_double();
+    let expect = [
+        format!("{oras} login {REGISTRY} --username admin --password-stdin --plain-http"),
+        format!(
+            "{} -czvf {} hello-world",
+            tar_double(),
+            out.join(ARCHIVE).display()
+        ),
+        format!("{oras} push {BASE_REPO} --plain-http"),
+        format!("{oras} push {PACK_REF} {ARCHIVE} --plain-http"),
+        format!("{oras} manifest fetch --plain-http"),
+        format!("{oras} manifest fetch --plain-http"),
+    ];
+    for (line, expected) in commands.iter().zip(&expect) {
+        assert!(
+            line.contains(expected.as_str()),
+            "{line:?} lacks {expected:?}"
+        );
+    }
+    assert!(commands[4].ends_with(PACK_REF), "{}", commands[4]);
+    assert!(
+        commands[5].contains(&format!("{BASE_REPO}@")),
+        "{}",
+        commands[5]
+    );
+    assert!(!commands.iter().any(|l| l.contains("--image-spec")));
+
+    assert_eq!(doubles.step_labels(), Vec::<String>::new());
+    assert!(!out.exists(), "--dry-run created --output-dir");
+    assert!(!doubles.registry().exists());
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+}
+
+#[test]
+fn skip_login_uses_the_given_registry_config_on_every_call() {
+    let doubles = Doubles::new();
+    // Credentials as an earlier `oras login --registry-config` stored them.
+    let config = doubles.home().join("auth.json");
+    fs::write(
+        &config,
+        format!(r#"{{"auths":{{"{REGISTRY}":{{"auth":"YWRtaW46SGFyYm9yMTIzNDU="}}}}}}"#),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let run = doubles.run(
+        &Doubles::push_args(&["--skip-login", "--registry-config", config]),
+        "",
+    );
+    run.assert_code(0);
+    let steps = doubles.steps();
+    assert_eq!(
+        steps.iter().map(Call::label).collect::<Vec<_>>(),
+        [
+            "tar",
+            "oras push",
+            "oras push",
+            "oras manifest fetch",
+            "oras manifest fetch"
+        ]
+    );
+    for call in steps.iter().filter(|c| c.program == "oras") {
+        assert_eq!(call.flag("--registry-config"), Some(config), "{call:#?}");
+        assert_eq!(
+            call.argv
+                .iter()
+                .filter(|a| *a == "--registry-config")
+                .count(),
+            1,
+            "{call:#?}"
+        );
+    }
+}
+
+#[test]
+fn skip_login_without_stored_credentials_fails_at_the_base_push() {
+    let doubles = Doubles::new();
+    let run = doubles.run(&Doubles::push_args(&["--skip-login"]), "");
+    run.assert_code(6);
+    assert_eq!(doubles.step_labels(), ["tar", "oras push"]);
+    let base = &doubles.steps()[1];
+    assert!(base.flag("--registry-config").is_none(), "{base:#?}");
+    assert!(
+        run.stderr.contains("credential required for basic auth"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------- name and version checks
+
+#[test]
+fn a_stray_name_variable_is_named_in_the_error() {
+    let mut doubles = Doubles::new();
+    doubles.env("NAME", "myhost");
+    let run = doubles.push(&[]);
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("environment variable NAME"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("unset"), "{}", run.stderr);
+    assert_eq!(doubles.step_labels(), Vec::<String>::new());
+
+    let doubles = Doubles::new();
+    let run = doubles.push(&["--name", "other"]);
+    run.assert_code(3);
+    assert!(run.stderr.contains("--name"), "{}", run.stderr);
+    assert!(run.stderr.contains("'other'"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("environment variable NAME"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(doubles.step_labels(), Vec::<String>::new());
+}
+
+// ------------------------------------------------------------------------------ doctor
+
+#[test]
+fn doctor_reports_the_versions_and_refuses_a_newer_oras() {
+    let doubles = Doubles::new();
+    let args = strings(&["doctor", "--oras", &oras_double(), "--tar", &tar_double()]);
+    let run = doubles.run(&args, "");
+    run.assert_code(0);
+    assert!(run.stdout.contains("oras 1.0.0"), "{}", run.stdout);
+    let real_tar = Command::new("/bin/tar").arg("--version").output().unwrap();
+    let tar_line = String::from_utf8_lossy(&real_tar.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(run.stdout.contains(&tar_line), "{}", run.stdout);
+
+    let mut doubles = Doubles::new();
+    doubles.env("ORAS_DOUBLE_VERSION", "1.3.3");
+    let run = doubles.run(&args, "");
+    run.assert_code(3);
+    assert!(run.stderr.contains("1.3.3"), "{}", run.stderr);
+    assert!(run.stderr.contains("--allow-newer-oras"), "{}", run.stderr);
+}
