@@ -82,7 +82,13 @@ pub struct Partial {
     pub tar: Option<FoundTar>,
 }
 
-pub fn check(args: &PushArgs, sources: &Sources<'_>) -> Result<Ready, Box<(Failure, Partial)>> {
+/// `password_supplied`: the caller already has the password (the guided
+/// workflow asked for it), so none is read or asked for here.
+pub fn check(
+    args: &PushArgs,
+    sources: &Sources<'_>,
+    password_supplied: bool,
+) -> Result<Ready, Box<(Failure, Partial)>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let (oras, tar) = preflight::check_tools(&args.tools, &mut problems);
@@ -139,7 +145,7 @@ pub fn check(args: &PushArgs, sources: &Sources<'_>) -> Result<Ready, Box<(Failu
         }
         user
     };
-    let password = if args.skip_login || args.dry_run {
+    let password = if args.skip_login || args.dry_run || password_supplied {
         Password::NotNeeded
     } else {
         password_source(args, &mut problems)

@@ -20,11 +20,40 @@ use crate::ui::{Level, Progress, Ui, seconds};
 
 /// Runs `packpush push`. The report is complete on success and on failure.
 pub fn run(args: PushArgs, sources: &Sources<'_>, ui: &Ui) -> (Report, Result<(), Failure>) {
+    run_with(args, sources, ui, &Hooks::default())
+}
+
+/// What a caller other than the command line (the guided workflow) supplies.
+#[derive(Default)]
+pub struct Hooks<'a> {
+    /// Receives the step events instead of `ui` (which still prints warnings
+    /// and the summary unless it is quiet).
+    pub progress: Option<&'a dyn Progress>,
+    /// The password, already asked for; used instead of stdin, the
+    /// environment or a prompt.
+    pub secret: Option<Secret>,
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs a push with the caller's progress display and password.
+pub fn run_with(
+    args: PushArgs,
+    sources: &Sources<'_>,
+    ui: &Ui,
+    hooks: &Hooks<'_>,
+) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("push");
     report.dry_run = args.dry_run;
     report.registry = args.registry.clone();
     report.project = args.project.clone();
-    let result = push(&args, sources, ui, &mut report);
+    let result = push(&args, sources, ui, hooks, &mut report);
     report.finish(result.as_ref().err());
     (report, result)
 }
@@ -33,9 +62,10 @@ fn push(
     args: &PushArgs,
     sources: &Sources<'_>,
     ui: &Ui,
+    hooks: &Hooks<'_>,
     report: &mut Report,
 ) -> Result<(), Failure> {
-    let ready = match inputs::check(args, sources) {
+    let ready = match inputs::check(args, sources, hooks.secret.is_some()) {
         Ok(ready) => ready,
         Err(boxed) => {
             let (failure, partial) = *boxed;
@@ -72,10 +102,11 @@ fn push(
         return Ok(());
     }
 
-    let secret = match ready.password {
-        Password::NotNeeded => None,
-        Password::Given(ref secret) => Some(Secret::new(secret.expose().to_string())),
-        Password::Prompt => Some(inputs::prompt_password(
+    let secret = match (&hooks.secret, &ready.password) {
+        (Some(secret), _) => Some(Secret::new(secret.expose().to_string())),
+        (None, Password::NotNeeded) => None,
+        (None, Password::Given(secret)) => Some(Secret::new(secret.expose().to_string())),
+        (None, Password::Prompt) => Some(inputs::prompt_password(
             ready.username.as_deref().unwrap_or_default(),
             &ready.registry,
         )?),
@@ -158,7 +189,7 @@ fn push(
         timeout: args.timeout,
         jobs: usize::from(args.jobs),
         overwrite: args.overwrite,
-        progress: &ui,
+        progress: hooks.progress.unwrap_or(&ui),
         work_dir: &layout.work_dir,
     };
     let outcome = engine::execute(&plan, &settings);
