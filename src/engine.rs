@@ -333,7 +333,26 @@ impl Engine<'_> {
             false,
             &mut commands,
         );
-        let closed = self.close(Some(pack), step, started, commands, result.map(|_| None));
+        // tar said it succeeded: the archive must exist and be gzip output.
+        let result = result.and_then(|_| {
+            let mut head = [0u8; 2];
+            let read = std::fs::File::open(&pack.archive)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+            match read {
+                Ok(2) if crate::tar::looks_like_gzip(&head) => Ok(()),
+                Ok(_) => Err(Failure::new(
+                    Class::Archive,
+                    format!("step 2 ({}): tar exited 0 but {} is not a gzip archive", step.purpose, pack.archive),
+                )
+                .detail(format!("command: {}", step.commands[0].shell_line(true)))
+                .hint("--tar (PACKPUSH_TAR) must be GNU tar or bsdtar; check that the program is a real tar")),
+                Err(e) => Err(Failure::new(
+                    Class::Archive,
+                    format!("step 2 ({}): tar exited 0 but {} cannot be read: {e}", step.purpose, pack.archive),
+                )),
+            }
+        });
+        let closed = self.close(Some(pack), step, started, commands, result.map(|()| None));
         match (closed, follower) {
             (Ok(()), Ok(follower)) => Ok(Hashing::Following(follower)),
             (Ok(()), Err(e)) => Ok(Hashing::Done(Err(e))),
@@ -492,18 +511,26 @@ impl Engine<'_> {
                 if outcome.exit.success() {
                     return Ok(Some(outcome.stdout));
                 }
-                let stderr = String::from_utf8_lossy(&outcome.stderr).to_ascii_lowercase();
-                if ["not found", "manifest unknown", "name unknown", "404"]
-                    .iter()
-                    .any(|s| stderr.contains(s))
-                {
+                if oras::says_not_found(&String::from_utf8_lossy(&outcome.stderr)) {
                     return Ok(None);
                 }
-                Err(self.command_failure(
+                let failure = self.command_failure(
                     step,
                     command,
                     &outcome,
-                    "the read-only look-up of the tag failed",
+                    &format!(
+                        "step 4 ({}): the read-only look-up of {} failed",
+                        step.purpose,
+                        pack.target.pack_reference()
+                    ),
+                );
+                // Nothing was pushed for this pack: replace the generic state line.
+                let mut failure = failure;
+                failure
+                    .details
+                    .retain(|d| !d.starts_with("registry state:"));
+                Err(failure.detail(
+                    "registry state: the base-path artifact is in the registry; nothing was pushed for this pack",
                 ))
             }
             Err(error) => {
@@ -530,7 +557,7 @@ impl Engine<'_> {
             Some(pack),
             step,
             &step.commands[0],
-            false,
+            true,
             true,
             &mut commands,
         );
@@ -542,7 +569,7 @@ impl Engine<'_> {
                 .any(|a| a.contains(BASE_DIGEST_PLACEHOLDER))
         );
         let fetched_base = fetched.and_then(|pack_out| {
-            self.run(Some(pack), step, &base_fetch, false, true, &mut commands)
+            self.run(Some(pack), step, &base_fetch, true, true, &mut commands)
                 .map(|base_out| (pack_out, base_out))
         });
         let (pack_out, base_out) = match fetched_base {
@@ -658,7 +685,7 @@ impl Engine<'_> {
         capture: bool,
         records: &mut Vec<CommandRecord>,
     ) -> Result<Outcome, Failure> {
-        self.progress().command(command, read_only);
+        self.progress().command(command, false);
         let planned = CommandRecord::planned(command, read_only);
         let secret = if command.stdin_secret {
             self.settings.secret
@@ -717,8 +744,12 @@ impl Engine<'_> {
                 failure = failure.detail(format!("  {line}"));
             }
         }
-        if step.kind != StepKind::Archive {
-            let stderr = String::from_utf8_lossy(&outcome.stderr);
+        let stderr = String::from_utf8_lossy(&outcome.stderr);
+        if step.kind == StepKind::Archive {
+            for hint in archive_hints(&stderr) {
+                failure = failure.hint(hint);
+            }
+        } else {
             for hint in oras::hints_for(&stderr, &self.plan.registry, &self.plan.project) {
                 failure = failure.hint(hint);
             }
@@ -778,6 +809,22 @@ fn export_path(command: &Command) -> camino::Utf8PathBuf {
         .find(|w| w[0] == "--export-manifest")
         .map(|w| camino::Utf8PathBuf::from(&w[1]))
         .unwrap_or_default()
+}
+
+/// Hints for tar's known failures.
+fn archive_hints(stderr: &str) -> Vec<String> {
+    let text = stderr.to_ascii_lowercase();
+    let mut hints = Vec::new();
+    if text.contains("no space left on device") || text.contains("disk quota exceeded") {
+        hints.push("the output folder's disk is full: free space there, or pass --output-dir on a disk with room for the archive".to_string());
+    }
+    if text.contains("file size limit exceeded") {
+        hints.push("a file size limit (ulimit -f) stopped tar: raise it (ulimit -f unlimited) and run again".to_string());
+    }
+    if text.contains("permission denied") {
+        hints.push("tar cannot read a file of the pack or write the archive: check the permissions (packpush check PACK_DIR)".to_string());
+    }
+    hints
 }
 
 /// The single layer's digest of a manifest, if it has exactly one.

@@ -334,6 +334,18 @@ fn resolve_packs(
         else {
             continue;
         };
+        if folder
+            .as_std_path()
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+            || folder.as_str().trim_end_matches('/').ends_with("/.")
+            || folder.as_str() == "."
+        {
+            warnings.push(format!(
+                "PACK_DIR '{folder}' is the folder {}: the archive holds it as '{}/'",
+                dir.path, dir.folder_name
+            ));
+        }
         let findings = pack::validate(&dir, &json);
         warnings.extend(
             findings
@@ -459,7 +471,9 @@ fn resolve_field(
 fn password_source(args: &PushArgs, problems: &mut Vec<Problem>) -> Password {
     let pipe_hint = "pipe the password into packpush, e.g. printf '%s' \"$PASS\" | packpush push ... --password-stdin";
     if args.password_stdin {
-        let mut text = String::new();
+        // Read into a buffer that is wiped when dropped; the password then
+        // moves into the Secret without another copy.
+        let mut text = zeroize::Zeroizing::new(String::new());
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {
             problems.push(Problem::new(
                 format!("--password-stdin: standard input cannot be read: {e}"),
@@ -467,9 +481,16 @@ fn password_source(args: &PushArgs, problems: &mut Vec<Problem>) -> Password {
             ));
             return Password::NotNeeded;
         }
-        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
-        let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed).to_string();
-        text.clear();
+        // One trailing newline (as `echo` adds) is not part of the password.
+        let mut len = text.len();
+        if text[..len].ends_with('\n') {
+            len -= 1;
+            if text[..len].ends_with('\r') {
+                len -= 1;
+            }
+        }
+        text.truncate(len);
+        let trimmed = std::mem::take(&mut *text);
         let secret = Secret::new(trimmed);
         if secret.is_empty() {
             problems.push(Problem::new(
@@ -567,16 +588,35 @@ fn check_output_dir(
             ));
         }
     }
-    if dir.is_dir() && !dry_run {
-        let probe = tempfile::Builder::new()
-            .prefix(".packpush-write-test-")
-            .tempfile_in(dir);
-        if let Err(e) = probe {
-            problems.push(Problem::new(
-                format!("--output-dir {dir} is not writable: {e}"),
-                "pass an --output-dir you can write to",
-            ));
-        }
+    // The folder, or the nearest folder above it that exists (where it will
+    // be created), must be writable. Asked of the kernel, not by writing.
+    let _ = dry_run;
+    let existing = dir
+        .ancestors()
+        .find(|a| a.as_str().is_empty() || a.is_dir());
+    if let Some(existing) = existing.filter(|a| !a.as_str().is_empty())
+        && let Err(e) = writable(existing)
+    {
+        let what = if existing == dir {
+            format!("--output-dir {dir} is not writable: {e}")
+        } else {
+            format!("--output-dir {dir} cannot be created: {existing} is not writable: {e}")
+        };
+        problems.push(Problem::new(what, "pass an --output-dir you can write to"));
+    }
+}
+
+/// access(2) with W_OK: permission bits for ordinary users, and a read-only
+/// file system for everyone (root included).
+#[allow(unsafe_code)]
+fn writable(dir: &Utf8Path) -> std::io::Result<()> {
+    let path = std::ffi::CString::new(dir.as_str()).map_err(std::io::Error::other)?;
+    // SAFETY: a valid NUL-terminated path; access(2) only reads it.
+    let result = unsafe { libc::access(path.as_ptr(), libc::W_OK) };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

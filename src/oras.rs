@@ -70,14 +70,13 @@ pub fn mode_for(version: &Version, allow_newer: bool) -> Result<Mode, String> {
         Ok(Mode::Newer)
     } else if *version >= newer_floor {
         Err(format!(
-            "oras {version} is newer than the 1.0.0 Palette's documentation requires; \
-             install oras 1.0.0, or pass --allow-newer-oras to let packpush make it write \
-             1.0.0-shaped manifests (--image-spec v1.0)"
+            "oras {version} is newer than the 1.0.0 Palette's documentation requires \
+             (it would write a manifest of another shape unless --allow-newer-oras is given)"
         ))
     } else {
         Err(format!(
             "oras {version} is not supported: Palette's documentation requires exactly 1.0.0 \
-             (or, with --allow-newer-oras, 1.1.0 or later); install oras 1.0.0"
+             (--allow-newer-oras accepts 1.1.0 or later)"
         ))
     }
 }
@@ -154,6 +153,23 @@ impl Oras {
     }
 }
 
+/// Whether a failed `oras manifest fetch` says the reference does not exist
+/// (as opposed to failing for another reason: credentials, network). oras
+/// ends such an error with `<reference>: not found`; registries that answer
+/// with their own codes say `manifest unknown` or `name unknown`. A bare
+/// "404" is not enough: it can be part of a port or a name in the URL.
+pub fn says_not_found(stderr: &str) -> bool {
+    stderr
+        .lines()
+        .map(|l| l.trim().to_ascii_lowercase())
+        .any(|line| {
+            line.ends_with(": not found")
+                || line.contains("manifest unknown")
+                || line.contains("name unknown")
+                || line.contains("response status code 404: not found")
+        })
+}
+
 /// Hints for the error texts oras prints for known causes.
 pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
     let text = stderr.to_ascii_lowercase();
@@ -188,10 +204,17 @@ pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
              create it in the Harbor UI (Projects > New Project) first"
         ));
     }
-    if text.contains("403") || text.contains("denied") || text.contains("immutable") {
+    if text.contains("immutable") || text.contains("412") || text.contains("precondition failed") {
+        // Harbor: 412 "Failed to process request due to 'repo:tag' configured as immutable."
         hints.push(format!(
-            "the registry denied the write: the account may lack push rights in '{project}', \
-             or a tag immutability rule protects this version"
+            "a tag immutability rule of the Harbor project '{project}' protects this version: \
+             push the changed pack under a new version in pack.json (an immutable version \
+             cannot be replaced, not even with --overwrite)"
+        ));
+    } else if text.contains("403") || text.contains("denied") {
+        hints.push(format!(
+            "the registry denied the write: the account needs push rights in the project \
+             '{project}' (a Harbor robot account needs the push permission)"
         ));
     }
     hints
@@ -288,6 +311,22 @@ mod tests {
             ]
         );
         assert!(!args.iter().any(|a| a == "-p" || a == "--password"));
+    }
+
+    #[test]
+    fn not_found_is_told_from_other_failures() {
+        assert!(says_not_found(
+            "Error response from registry: failed to fetch the content of \"r/p:1\": r/p:1: not found\n"
+        ));
+        assert!(says_not_found(
+            "Error: GET \"http://r/v2/p/manifests/1\": response status code 404: manifest unknown"
+        ));
+        assert!(!says_not_found(
+            "Error: GET \"http://127.0.0.1:4040/v2/p/manifests/1\": response status code 401: unauthorized"
+        ));
+        assert!(!says_not_found(
+            "dial tcp 10.0.0.404:80: connect: connection refused"
+        ));
     }
 
     #[test]

@@ -160,7 +160,10 @@ pub fn check_tar(args: &ToolArgs) -> Result<FoundTar, Problem> {
     })?;
     let version = tar::describe_version(&output).ok_or_else(|| {
         Problem::new(
-            format!("'{} --version' printed nothing", program.path),
+            format!(
+                "'{} --version' does not name tar (GNU tar or bsdtar)",
+                program.path
+            ),
             "point --tar (PACKPUSH_TAR) at GNU tar or bsdtar",
         )
     })?;

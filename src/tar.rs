@@ -63,13 +63,21 @@ pub fn safe_for_shell(path: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
 }
 
-/// The first line of `tar --version`, e.g. `tar (GNU tar) 1.34`.
+/// The first line of `tar --version`, e.g. `tar (GNU tar) 1.34` or
+/// `bsdtar 3.6.2 - libarchive 3.6.2`; `None` when it does not name tar.
 pub fn describe_version(output: &str) -> Option<String> {
     output
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
+        .filter(|l| l.to_ascii_lowercase().contains("tar"))
         .map(str::to_string)
+}
+
+/// Whether a finished archive starts like gzip output (a tar that exited 0
+/// without writing must not be pushed).
+pub fn looks_like_gzip(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
 }
 
 /// Whether this tar can make reproducible archives: GNU tar 1.28 or later
@@ -141,6 +149,10 @@ mod tests {
             Some("tar (GNU tar) 1.34")
         );
         assert_eq!(describe_version("\n"), None);
+        assert_eq!(describe_version("hello\n"), None);
+        assert!(describe_version("bsdtar 3.6.2 - libarchive 3.6.2 zlib/1.2.13").is_some());
+        assert!(looks_like_gzip(&[0x1f, 0x8b, 8]));
+        assert!(!looks_like_gzip(b""));
         assert!(supports_reproducible("tar (GNU tar) 1.34"));
         assert!(supports_reproducible("tar (GNU tar) 1.28"));
         assert!(!supports_reproducible("tar (GNU tar) 1.27.1"));

@@ -1,7 +1,9 @@
 //! packpush driven through the `oras` and `tar` doubles in fixtures/doubles: the exact argv
 //! and order of every call on the strict ORAS 1.0.0 path (no real 1.0.0 binary exists on
-//! these machines), what each injected failure does to a run, and the version policy.
-//! The first tests check the doubles themselves against the 1.0.0 transcripts.
+//! these machines), what each injected failure does to a run, the read-only look-up before
+//! each pack push (re-runs, changed content, `--overwrite`), several packs in one run, the
+//! JSON report, and the version policy. The first tests check the doubles themselves
+//! against the 1.0.0 transcripts.
 
 mod common;
 
@@ -21,6 +23,11 @@ const PASSWORD: &str = "Harbor12345";
 const BASE_REPO: &str = "127.0.0.1:5000/proj/spectro-packs/archive";
 const PACK_REF: &str = "127.0.0.1:5000/proj/spectro-packs/archive/hello-world:1.0.0";
 const ARCHIVE: &str = "hello-world-1.0.0.tar.gz";
+/// The repository of the hello-world pack, after the host.
+const HELLO_REPO: &str = "proj/spectro-packs/archive/hello-world";
+/// The second fixture pack, for runs with several packs.
+const MONITORING_REF: &str = "127.0.0.1:5000/proj/spectro-packs/archive/sample-monitoring:0.2.1";
+const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring";
 const CREATED_KEY: &str = "org.opencontainers.image.created";
 
 fn doubles_dir() -> PathBuf {
@@ -76,6 +83,12 @@ struct Call {
     cwd: PathBuf,
     env_has_harbor_password: String,
     stdin_sha256: Option<String>,
+    /// The double's name for the call: `login`, `push-base`, `push-pack`, `fetch`, `tar`, ...
+    call: String,
+    /// The injected failure, if any (`login`, `push-pack`, `fetch`, `lookup`, `verify`, ...).
+    failed: Option<String>,
+    /// oras: the text after `Error: ` when the call failed.
+    error: Option<String>,
 }
 
 impl Call {
@@ -93,6 +106,9 @@ impl Call {
             cwd: PathBuf::from(text("cwd").expect("cwd recorded")),
             env_has_harbor_password: text("env_has_harbor_password").expect("env recorded"),
             stdin_sha256: text("stdin.sha256"),
+            call: text("call").unwrap_or_default(),
+            failed: text("failed"),
+            error: text("error"),
             argv,
             dir,
         }
@@ -115,6 +131,21 @@ impl Call {
             ("oras", Some(sub)) => format!("oras {sub}"),
             (program, _) => program.to_owned(),
         }
+    }
+
+    /// The reference an oras push or manifest fetch names (push: the first argument after
+    /// `push`; fetch: the last argument, as packpush puts it last).
+    fn reference(&self) -> Option<&str> {
+        match self.call.as_str() {
+            "push-base" | "push-pack" => self.argv.get(1).map(String::as_str),
+            "fetch" => self.argv.last().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// A `manifest fetch` of `reference`.
+    fn fetches(&self, reference: &str) -> bool {
+        self.call == "fetch" && self.reference() == Some(reference)
     }
 
     /// The value after `flag`, if the call has it.
@@ -168,10 +199,18 @@ impl Doubles {
 
     /// `packpush push hello-world` against the doubles, plain HTTP, as admin.
     fn push_args(extra: &[&str]) -> Vec<String> {
-        let pack = fixture_pack("hello-world");
-        let mut args = strings(&[
-            "push",
-            pack.to_str().expect("UTF-8 path"),
+        Self::push_args_for(&[fixture_pack("hello-world")], extra)
+    }
+
+    /// `packpush push PACK...` against the doubles, plain HTTP, as admin.
+    fn push_args_for(packs: &[PathBuf], extra: &[&str]) -> Vec<String> {
+        let mut args = strings(&["push"]);
+        args.extend(
+            packs
+                .iter()
+                .map(|p| p.to_str().expect("UTF-8 path").to_owned()),
+        );
+        args.extend(strings(&[
             "--registry",
             REGISTRY,
             "--project",
@@ -179,7 +218,7 @@ impl Doubles {
             "--username",
             "admin",
             "--plain-http",
-        ]);
+        ]));
         args.extend(["--oras".into(), oras_double(), "--tar".into(), tar_double()]);
         args.extend(strings(extra));
         args
@@ -192,9 +231,14 @@ impl Doubles {
 
     /// A push with the password on stdin (`--password-stdin`) plus `extra`.
     fn push(&self, extra: &[&str]) -> Run {
+        self.push_packs(&[fixture_pack("hello-world")], extra)
+    }
+
+    /// A push of `packs` with the password on stdin (`--password-stdin`) plus `extra`.
+    fn push_packs(&self, packs: &[PathBuf], extra: &[&str]) -> Run {
         let mut all = vec!["--password-stdin"];
         all.extend_from_slice(extra);
-        self.run(&Self::push_args(&all), &format!("{PASSWORD}\n"))
+        self.run(&Self::push_args_for(packs, &all), &format!("{PASSWORD}\n"))
     }
 
     /// Every recorded call, in call order.
@@ -210,7 +254,13 @@ impl Doubles {
     /// The calls after the version probes, asserting that the probes came first and that
     /// both tools were probed.
     fn steps(&self) -> Vec<Call> {
-        let calls = self.calls();
+        self.steps_after(0)
+    }
+
+    /// Like [`Doubles::steps`], for the run that made the calls after the first `before`
+    /// (the number of calls earlier runs made).
+    fn steps_after(&self, before: usize) -> Vec<Call> {
+        let calls: Vec<Call> = self.calls().into_iter().skip(before).collect();
         let first_step = calls
             .iter()
             .position(|c| !c.is_probe())
@@ -685,6 +735,137 @@ fn double_sleep_records_its_pid_and_dies_of_the_signal() {
     );
 }
 
+#[test]
+fn double_lookup_verify_and_ref_failures_hit_only_their_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    let log = dir.path().join("log");
+    fs::write(dir.path().join("p-1.tar.gz"), b"x").unwrap();
+    let host = "127.0.0.1:5005";
+    let repo = "p/spectro-packs/archive";
+    let p_ref = format!("{host}/{repo}/p:1");
+    let q_ref = format!("{host}/{repo}/q:1");
+    let oras = |args: &[&str], fail: &str, only: &str| {
+        let mut envs = vec![
+            ("ORAS_DOUBLE_REGISTRY", registry.to_str().unwrap()),
+            ("ORAS_DOUBLE_AUTH", "none"),
+            ("DOUBLE_LOG", log.to_str().unwrap()),
+            ("ORAS_DOUBLE_FAIL", fail),
+        ];
+        if !only.is_empty() {
+            envs.push(("ORAS_DOUBLE_FAIL_REF", only));
+        }
+        run_double(&oras_double(), args, dir.path(), &envs, "")
+    };
+    let fetch = |reference: &str, fail: &str, only: &str| {
+        oras(
+            &["manifest", "fetch", "--plain-http", reference],
+            fail,
+            only,
+        )
+    };
+    let push = |reference: &str, fail: &str, only: &str| {
+        oras(
+            &["push", "--plain-http", reference, "p-1.tar.gz"],
+            fail,
+            only,
+        )
+    };
+    let not_found = |reference: &str| format!("Error: {reference}: not found");
+
+    // lookup: only the first fetch of a tag fails, with 1.0.0's 401 text.
+    let (code, _, stderr) = fetch(&p_ref, "lookup", "");
+    assert_eq!(
+        (code, stderr.trim()),
+        (
+            1,
+            format!(
+                "Error: GET \"http://{host}/v2/{repo}/p/manifests/1\": response status code 401: \
+                 unauthorized: authentication required"
+            )
+            .as_str()
+        )
+    );
+    let (code, _, stderr) = fetch(&p_ref, "lookup", "");
+    assert_eq!((code, stderr.trim()), (1, not_found(&p_ref).as_str()));
+
+    // verify: a tag the registry does not hold is simply not found ...
+    let (code, _, stderr) = fetch(&q_ref, "verify", "");
+    assert_eq!((code, stderr.trim()), (1, not_found(&q_ref).as_str()));
+    let (code, stdout, stderr) = push(&p_ref, "verify", "");
+    assert_eq!(code, 0, "{stderr}");
+    let digest = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .expect("a digest line")
+        .to_owned();
+    // ... one it holds, by tag or by digest, is out of reach.
+    for (reference, target) in [
+        (p_ref.clone(), "1".to_owned()),
+        (format!("{host}/{repo}/p@{digest}"), digest.clone()),
+    ] {
+        let (code, stdout, stderr) = fetch(&reference, "verify", "");
+        assert_eq!(
+            (code, stderr.trim()),
+            (
+                1,
+                format!(
+                    "Error: Get \"http://{host}/v2/{repo}/p/manifests/{target}\": dial tcp {host}: \
+                     connect: connection refused"
+                )
+                .as_str()
+            )
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+
+    // ORAS_DOUBLE_FAIL_REF: only calls whose reference contains it fail.
+    let (code, stdout, stderr) = fetch(&p_ref, "verify", "/q:");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(format!("sha256:{}", sha256_hex(stdout.as_bytes())), digest);
+    let (code, _, stderr) = push(&p_ref, "push-pack", "/q:");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = push(&q_ref, "push-pack", "/q:");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("response status code 401: Unauthorized"),
+        "{stderr}"
+    );
+    // fetch: every fetch, whatever the registry holds.
+    let (code, _, stderr) = fetch(&p_ref, "fetch", "");
+    assert_eq!((code, stderr.trim()), (1, not_found(&p_ref).as_str()));
+
+    // The call log names the injected failure and keeps oras's words.
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    let calls: Vec<Call> = dirs.into_iter().map(Call::read).collect();
+    let failed: Vec<Option<&str>> = calls.iter().map(|c| c.failed.as_deref()).collect();
+    assert_eq!(
+        failed,
+        [
+            Some("lookup"),
+            None,
+            None,
+            None,
+            Some("verify"),
+            Some("verify"),
+            None,
+            None,
+            Some("push-pack"),
+            Some("fetch")
+        ]
+    );
+    assert_eq!(
+        calls[1].error.as_deref(),
+        Some(format!("{p_ref}: not found").as_str())
+    );
+    assert_eq!(calls[3].error, None);
+    assert_eq!(calls[6].file("digest"), digest.as_bytes());
+}
+
 // --------------------------------------------------------------- the strict 1.0.0 path
 
 #[test]
@@ -695,17 +876,18 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
 
     let steps = doubles.steps();
     assert_eq!(
-        steps.iter().map(Call::label).collect::<Vec<_>>(),
+        steps.iter().map(|c| c.call.as_str()).collect::<Vec<_>>(),
         [
-            "oras login",
+            "login",
             "tar",
-            "oras push",
-            "oras push",
-            "oras manifest fetch",
-            "oras manifest fetch"
+            "push-base",
+            "fetch",
+            "push-pack",
+            "fetch",
+            "fetch"
         ]
     );
-    let [login, tar, base, pack, fetch_pack, fetch_base] = &steps[..] else {
+    let [login, tar, base, lookup, pack, fetch_pack, fetch_base] = &steps[..] else {
         unreachable!()
     };
 
@@ -760,6 +942,27 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
         ]
     );
 
+    // The read-only look-up of the pack's tag, after the base path and before the pack's
+    // push: the same command as the read-back by tag. The fresh registry has no such tag.
+    assert_eq!(
+        lookup.argv,
+        [
+            "manifest",
+            "fetch",
+            "--plain-http",
+            "--registry-config",
+            &config,
+            PACK_REF
+        ]
+    );
+    assert_eq!(lookup.argv, fetch_pack.argv);
+    assert!(base.dir < lookup.dir && lookup.dir < pack.dir, "{steps:#?}");
+    assert_eq!(
+        lookup.error.as_deref(),
+        Some(format!("{PACK_REF}: not found").as_str())
+    );
+    assert_eq!(lookup.failed, None, "{lookup:#?}");
+
     // The pack: bare file name, run from the archive's folder.
     let pack_export = pack.flag("--export-manifest").expect("--export-manifest");
     assert_eq!(
@@ -776,6 +979,13 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
         ]
     );
     assert_eq!(pack.cwd, doubles.physical(out_dir));
+    // The exported manifests go to the private folder that holds the login, one per pack.
+    let work_dir = Path::new(&config).parent().unwrap();
+    assert_eq!(Path::new(base_export), work_dir.join("base-manifest.json"));
+    assert_eq!(
+        Path::new(pack_export),
+        work_dir.join("pack-0-manifest.json")
+    );
 
     // Read back: the pack by tag, the base path by the digest of what was pushed.
     assert_eq!(
@@ -822,7 +1032,7 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
     assert!(run.stdout.contains(&pack_digest), "{}", run.stdout);
 
     let stored = doubles
-        .stored_by_tag("proj/spectro-packs/archive/hello-world", "1.0.0")
+        .stored_by_tag(HELLO_REPO, "1.0.0")
         .expect("the registry holds the pack's tag");
     assert_eq!(stored, pack_manifest);
     let stored = json(&stored);
@@ -878,7 +1088,7 @@ fn assert_only_the_archive_is_left(doubles: &Doubles) {
     let left = doubles.leftover_names();
     assert!(
         left.len() == 1 && left[0].starts_with("packpush-archive-"),
-        "{left:?}"
+        "only the kept archive's folder may be left in TMPDIR, found {left:?}"
     );
     assert_eq!(
         doubles.physical(archive_of(doubles).parent().unwrap()),
@@ -967,7 +1177,16 @@ fn base_push_failure_stops_the_run_with_exit_6() {
         run.stderr
     );
     assert!(!doubles.registry().exists(), "nothing was stored");
+    // As after any failed push, the archive is kept and its path printed (README, "Exit
+    // codes": "When a push or the verification fails, the archive is kept and its path
+    // printed").
     assert_only_the_archive_is_left(&doubles);
+    let archive = archive_of(&doubles);
+    assert!(
+        run.stderr.contains(archive.to_str().unwrap()),
+        "the archive's path is not on stderr: {}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -976,8 +1195,15 @@ fn pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive() {
     run.assert_code(6);
     assert_eq!(
         doubles.step_labels(),
-        ["oras login", "tar", "oras push", "oras push"]
+        [
+            "oras login",
+            "tar",
+            "oras push",
+            "oras manifest fetch",
+            "oras push"
+        ]
     );
+    assert_eq!(doubles.steps()[4].failed.as_deref(), Some("push-pack"));
     assert!(run.stderr.contains("step 4"), "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!("push {PACK_REF} {ARCHIVE}")),
@@ -995,14 +1221,12 @@ fn pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive() {
         "the archive's path is not on stderr: {}",
         run.stderr
     );
-    assert!(
-        doubles
-            .stored_by_tag("proj/spectro-packs/archive/hello-world", "1.0.0")
-            .is_none()
-    );
+    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none());
     assert_only_the_archive_is_left(&doubles);
 }
 
+/// `ORAS_DOUBLE_FAIL=fetch` fails every fetch with "not found": the look-up reads that as
+/// "not in the registry yet" and the push goes ahead; the read-back then fails.
 #[test]
 fn fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
     let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "fetch", &[]);
@@ -1013,6 +1237,7 @@ fn fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
             "oras login",
             "tar",
             "oras push",
+            "oras manifest fetch",
             "oras push",
             "oras manifest fetch"
         ]
@@ -1047,6 +1272,7 @@ fn newer_manifest_shape_fails_verification_with_exit_7() {
             "oras login",
             "tar",
             "oras push",
+            "oras manifest fetch",
             "oras push",
             "oras manifest fetch",
             "oras manifest fetch"
@@ -1056,6 +1282,509 @@ fn newer_manifest_shape_fails_verification_with_exit_7() {
     assert!(run.stderr.contains("artifactType"), "{}", run.stderr);
     assert!(archive_of(&doubles).is_file());
     assert_only_the_archive_is_left(&doubles);
+}
+
+#[test]
+fn lookup_failure_stops_the_pack_with_exit_6_before_its_push() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "lookup", &[]);
+    run.assert_code(6);
+    let steps = doubles.steps();
+    assert_eq!(call_names(&steps), ["login", "tar", "push-base", "fetch"]);
+    let lookup = &steps[3];
+    assert!(lookup.fetches(PACK_REF), "{lookup:#?}");
+    assert_eq!(lookup.failed.as_deref(), Some("lookup"));
+    assert!(
+        run.stderr.contains("response status code 401"),
+        "{}",
+        run.stderr
+    );
+    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none());
+    let archive = archive_of(&doubles);
+    assert!(
+        archive.is_file(),
+        "the archive {} was not kept",
+        archive.display()
+    );
+    assert!(
+        run.stderr.contains(archive.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert_only_the_archive_is_left(&doubles);
+    // The error itself says which step failed, and that it was the look-up, like every
+    // other step's error does ("step 3 failed: ...", "step 5 (...): ...").
+    let error = error_text(&run);
+    assert!(error.contains("look-up"), "{}", run.stderr);
+    assert!(error.contains("step 4"), "{}", run.stderr);
+}
+
+#[test]
+fn verify_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "verify", &[]);
+    run.assert_code(7);
+    let steps = doubles.steps();
+    assert_eq!(
+        call_names(&steps),
+        ["login", "tar", "push-base", "fetch", "push-pack", "fetch"]
+    );
+    // The look-up of the new version was answered "not found"; the read-back failed.
+    assert_eq!(steps[3].failed, None, "{:#?}", steps[3]);
+    assert!(steps[5].fetches(PACK_REF), "{:#?}", steps[5]);
+    assert_eq!(steps[5].failed.as_deref(), Some("verify"));
+    assert!(run.stderr.contains("step 5"), "{}", run.stderr);
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_some());
+    let archive = archive_of(&doubles);
+    assert!(
+        archive.is_file(),
+        "the archive {} was not kept",
+        archive.display()
+    );
+    assert!(
+        run.stderr.contains(archive.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert_only_the_archive_is_left(&doubles);
+}
+
+// ------------------------------------------------------------ re-runs: the look-up at work
+
+fn call_names(steps: &[Call]) -> Vec<&str> {
+    steps.iter().map(|c| c.call.as_str()).collect()
+}
+
+/// The `error: ...` line packpush ends a failed run with.
+fn error_text(run: &Run) -> &str {
+    run.stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {}", run.stderr))
+}
+
+/// Copies a folder tree (files and folders only, as the fixture packs have).
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_second_push_of_the_same_pack_is_up_to_date_and_pushes_nothing() {
+    let doubles = Doubles::new();
+    doubles.push(&[]).assert_code(0);
+    let stored = doubles
+        .stored_by_tag(HELLO_REPO, "1.0.0")
+        .expect("the first run pushed the pack");
+    let digest = format!("sha256:{}", sha256_hex(&stored));
+
+    // Same sandbox, same registry, no --output-dir: tar runs again and gives the same
+    // archive; the look-up finds it and nothing is pushed for the pack.
+    let before = doubles.calls().len();
+    let run = doubles.push(&[]);
+    run.assert_code(0);
+    let steps = doubles.steps_after(before);
+    assert_eq!(
+        call_names(&steps),
+        ["login", "tar", "push-base", "fetch", "fetch", "fetch"]
+    );
+    assert!(steps[3].fetches(PACK_REF) && steps[4].fetches(PACK_REF));
+    assert_eq!(
+        steps[3].error, None,
+        "the look-up found the tag: {:#?}",
+        steps[3]
+    );
+    assert_eq!(steps[3].file("digest"), digest.as_bytes());
+    let base_digest = format!("sha256:{}", sha256_hex(&steps[2].file("manifest.json")));
+    assert!(steps[5].fetches(&format!("{BASE_REPO}@{base_digest}")));
+    assert!(run.all().contains("up to date"), "{}", run.all());
+    assert!(run.stdout.contains(&digest), "{}", run.stdout);
+    assert_eq!(
+        doubles.stored_by_tag(HELLO_REPO, "1.0.0"),
+        Some(stored.clone())
+    );
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+
+    // The same, as JSON.
+    let before = doubles.calls().len();
+    let run = doubles.push(&["--output", "json"]);
+    run.assert_code(0);
+    let steps = doubles.steps_after(before);
+    assert!(!steps.iter().any(|c| c.call == "push-pack"), "{steps:#?}");
+    let report = json(run.stdout.as_bytes());
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["packs"][0]["status"], "up_to_date", "{report:#}");
+    assert_eq!(report["packs"][0]["manifest_digest"], digest.as_str());
+    let push_step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "push_pack")
+        .expect("the push_pack step");
+    assert_eq!(push_step["status"], "skipped", "{push_step:#}");
+    assert_eq!(
+        doubles.calls().iter().filter(|c| c.call == "tar").count(),
+        3
+    );
+    assert_eq!(doubles.stored_by_tag(HELLO_REPO, "1.0.0"), Some(stored));
+}
+
+#[test]
+fn changed_content_under_the_same_version_is_refused_unless_overwrite() {
+    let doubles = Doubles::new();
+    let pack = doubles.home().join("packs").join("hello-world");
+    copy_dir(&fixture_pack("hello-world"), &pack);
+    let packs = [pack.clone()];
+    doubles.push_packs(&packs, &[]).assert_code(0);
+    let first = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+
+    let mut values = fs::OpenOptions::new()
+        .append(true)
+        .open(pack.join("values.yaml"))
+        .unwrap();
+    writeln!(values, "# changed after the first push").unwrap();
+    drop(values);
+
+    let before = doubles.calls().len();
+    let run = doubles.push_packs(&packs, &[]);
+    run.assert_code(6);
+    assert_eq!(
+        call_names(&doubles.steps_after(before)),
+        ["login", "tar", "push-base", "fetch"]
+    );
+    assert!(run.stderr.contains("different content"), "{}", run.stderr);
+    assert!(run.stderr.contains("--overwrite"), "{}", run.stderr);
+    assert_eq!(
+        doubles.stored_by_tag(HELLO_REPO, "1.0.0"),
+        Some(first.clone())
+    );
+
+    let before = doubles.calls().len();
+    let run = doubles.push_packs(&packs, &["--overwrite"]);
+    run.assert_code(0);
+    let steps = doubles.steps_after(before);
+    assert_eq!(
+        call_names(&steps),
+        [
+            "login",
+            "tar",
+            "push-base",
+            "fetch",
+            "push-pack",
+            "fetch",
+            "fetch"
+        ]
+    );
+    let now = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+    assert_eq!(now, steps[4].file("manifest.json"));
+    assert_ne!(
+        json(&now)["layers"][0]["digest"],
+        json(&first)["layers"][0]["digest"]
+    );
+}
+
+// ------------------------------------------------------------------ several packs at once
+
+/// The fixture packs: hello-world 1.0.0 and sample-monitoring 0.2.1.
+fn both_packs() -> [(PathBuf, &'static str, &'static str); 2] {
+    [
+        (
+            fixture_pack("hello-world"),
+            "hello-world-1.0.0.tar.gz",
+            PACK_REF,
+        ),
+        (
+            fixture_pack("sample-monitoring"),
+            "sample-monitoring-0.2.1.tar.gz",
+            MONITORING_REF,
+        ),
+    ]
+}
+
+/// One login and one base-path push, first of all; then for each pack: its tar before the
+/// base-path push, and after it the look-up, the push and the read-back, in that order.
+/// Returns the positions of each pack's calls (tar, look-up, push, read-back).
+fn assert_each_pack_in_order(steps: &[Call]) -> Vec<[usize; 4]> {
+    let names = call_names(steps);
+    assert_eq!(names[0], "login", "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| **n == "login").count(),
+        1,
+        "{names:?}"
+    );
+    let base = names
+        .iter()
+        .position(|n| *n == "push-base")
+        .expect("a base push");
+    assert_eq!(
+        names.iter().filter(|n| **n == "push-base").count(),
+        1,
+        "{names:?}"
+    );
+    let base_digest = format!("sha256:{}", sha256_hex(&steps[base].file("manifest.json")));
+    let base_fetch = format!("{BASE_REPO}@{base_digest}");
+    assert_eq!(steps.iter().filter(|c| c.fetches(&base_fetch)).count(), 2);
+    both_packs()
+        .iter()
+        .map(|(_, archive, reference)| {
+            let tars: Vec<usize> = (0..steps.len())
+                .filter(|&i| {
+                    steps[i].call == "tar" && steps[i].argv[1].ends_with(&format!("/{archive}"))
+                })
+                .collect();
+            let fetches: Vec<usize> = (0..steps.len())
+                .filter(|&i| steps[i].fetches(reference))
+                .collect();
+            let pushes: Vec<usize> = (0..steps.len())
+                .filter(|&i| steps[i].call == "push-pack" && steps[i].reference() == Some(reference))
+                .collect();
+            assert_eq!((tars.len(), fetches.len(), pushes.len()), (1, 2, 1), "{names:?}");
+            let order = [tars[0], fetches[0], pushes[0], fetches[1]];
+            assert!(
+                order[0] < base && base < order[1] && order[1] < order[2] && order[2] < order[3],
+                "{reference}: tar {}, base push {base}, look-up {}, push {}, read-back {}: {names:?}",
+                order[0],
+                order[1],
+                order[2],
+                order[3]
+            );
+            assert_eq!(steps[order[1]].argv, steps[order[3]].argv);
+            order
+        })
+        .collect()
+}
+
+#[test]
+fn two_packs_share_one_login_and_one_base_push() {
+    let doubles = Doubles::new();
+    let folders: Vec<PathBuf> = both_packs().into_iter().map(|(p, _, _)| p).collect();
+    let run = doubles.push_packs(&folders, &[]);
+    run.assert_code(0);
+    let steps = doubles.steps();
+    // One job: the packs in the order given.
+    assert_eq!(
+        call_names(&steps),
+        [
+            "login",
+            "tar",
+            "tar",
+            "push-base",
+            "fetch",
+            "push-pack",
+            "fetch",
+            "fetch",
+            "fetch",
+            "push-pack",
+            "fetch",
+            "fetch"
+        ]
+    );
+    let order = assert_each_pack_in_order(&steps);
+    assert!(
+        order[0][0] < order[1][0] && order[0][3] < order[1][1],
+        "{order:?}"
+    );
+    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_some());
+    assert!(doubles.stored_by_tag(MONITORING_REPO, "0.2.1").is_some());
+    for (pack, result) in [("hello-world", "pushed"), ("sample-monitoring", "pushed")] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with(pack) && l.contains(result)),
+            "no summary line for {pack}: {}",
+            run.stdout
+        );
+    }
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+}
+
+#[test]
+fn two_packs_with_two_jobs_keep_each_pack_in_order() {
+    let doubles = Doubles::new();
+    let from = fixture_pack("hello-world").parent().unwrap().to_owned();
+    let mut args = Doubles::push_args_for(&[], &["--password-stdin", "--jobs", "2"]);
+    args.extend(["--from".to_owned(), from.to_str().unwrap().to_owned()]);
+    let run = doubles.run(&args, &format!("{PASSWORD}\n"));
+    run.assert_code(0);
+    let steps = doubles.steps();
+    assert_eq!(steps.len(), 12, "{:?}", call_names(&steps));
+    assert_each_pack_in_order(&steps);
+    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_some());
+    assert!(doubles.stored_by_tag(MONITORING_REPO, "0.2.1").is_some());
+}
+
+#[test]
+fn one_pack_failing_does_not_stop_the_other() {
+    let mut doubles = Doubles::new();
+    doubles
+        .env("ORAS_DOUBLE_FAIL", "push-pack")
+        .env("ORAS_DOUBLE_FAIL_REF", "/hello-world:");
+    let folders: Vec<PathBuf> = both_packs().into_iter().map(|(p, _, _)| p).collect();
+    let run = doubles.push_packs(&folders, &[]);
+    run.assert_code(6);
+    let steps = doubles.steps();
+    let pushes: Vec<(&str, Option<&str>)> = steps
+        .iter()
+        .filter(|c| c.call == "push-pack")
+        .map(|c| (c.reference().unwrap(), c.failed.as_deref()))
+        .collect();
+    assert_eq!(
+        pushes,
+        [(PACK_REF, Some("push-pack")), (MONITORING_REF, None)]
+    );
+    // The second pack was pushed and read back.
+    assert_eq!(
+        steps.iter().filter(|c| c.fetches(MONITORING_REF)).count(),
+        2
+    );
+    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none());
+    assert!(doubles.stored_by_tag(MONITORING_REPO, "0.2.1").is_some());
+    // The summary table names both.
+    let header = run
+        .stdout
+        .lines()
+        .position(|l| l.starts_with("PACK") && l.contains("RESULT"))
+        .unwrap_or_else(|| panic!("no summary table: {}", run.stdout));
+    let table: Vec<&str> = run.stdout.lines().skip(header + 1).take(2).collect();
+    assert!(
+        table[0].starts_with("hello-world") && table[0].contains("FAILED"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        table[1].starts_with("sample-monitoring") && table[1].contains("pushed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("1 of 2 packs failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("step 4"), "{}", run.stderr);
+}
+
+// ------------------------------------------------------------------------- JSON output
+
+/// The whole of stdout is one JSON document, and the password is nowhere in it.
+fn json_report(run: &Run) -> Value {
+    assert!(!run.stdout.contains(PASSWORD), "{}", run.stdout);
+    json(run.stdout.as_bytes())
+}
+
+#[test]
+fn json_output_describes_the_run() {
+    let doubles = Doubles::new();
+    let run = doubles.push(&["--output", "json"]);
+    run.assert_code(0);
+    let report = json_report(&run);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "push");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["registry"], REGISTRY);
+    assert_eq!(report["project"], "proj");
+    assert_eq!(report["tools"]["oras"]["version"], "1.0.0");
+    assert_eq!(report["tools"]["oras_mode"], "strict");
+    assert_eq!(report["error"], Value::Null);
+
+    // The steps, and in them every command that ran, as the doubles recorded it.
+    let json_steps = report["steps"].as_array().expect("steps");
+    let kinds: Vec<&str> = json_steps
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["login", "archive", "push_base", "push_pack", "verify"]
+    );
+    for step in json_steps {
+        assert_eq!(step["status"], "ok", "{step:#}");
+    }
+    let commands: Vec<&Value> = json_steps
+        .iter()
+        .flat_map(|s| s["commands"].as_array().expect("commands"))
+        .collect();
+    let calls = doubles.steps();
+    assert_eq!(commands.len(), calls.len(), "{report:#}");
+    for (command, call) in commands.iter().zip(&calls) {
+        let argv: Vec<&str> = command["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let program = if call.program == "oras" {
+            oras_double()
+        } else {
+            tar_double()
+        };
+        assert_eq!(argv[0], program);
+        assert_eq!(argv[1..], call.argv, "{command:#}");
+        assert_eq!(command["stdin_secret"], call.call == "login", "{command:#}");
+    }
+    // Step 4: the read-only look-up (answered "not found"), then the push.
+    let push_step = &json_steps[3]["commands"];
+    assert_eq!(push_step[0]["read_only"], true, "{push_step:#}");
+    assert_eq!(push_step[0]["exit_code"], 1, "{push_step:#}");
+    assert_eq!(push_step[1]["read_only"], false, "{push_step:#}");
+    assert_eq!(push_step[1]["exit_code"], 0, "{push_step:#}");
+
+    let packs = report["packs"].as_array().expect("packs");
+    assert_eq!(packs.len(), 1);
+    let pack = &packs[0];
+    let stored = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+    assert_eq!(
+        pack["manifest_digest"],
+        format!("sha256:{}", sha256_hex(&stored)).as_str()
+    );
+    let base = calls.iter().find(|c| c.call == "push-base").unwrap();
+    assert_eq!(
+        pack["base_digest"],
+        format!("sha256:{}", sha256_hex(&base.file("manifest.json"))).as_str()
+    );
+    assert_eq!(pack["name"], "hello-world");
+    assert_eq!(pack["version"], "1.0.0");
+    assert_eq!(pack["reference"], PACK_REF);
+    assert_eq!(pack["status"], "pushed");
+    assert_eq!(pack["archive_kept"], false);
+    assert_eq!(pack["layer"]["title"], ARCHIVE);
+    assert_eq!(
+        pack["layer"]["digest"],
+        json(&stored)["layers"][0]["digest"]
+    );
+    assert_eq!(pack["error"], Value::Null);
+}
+
+#[test]
+fn json_output_on_a_login_failure() {
+    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "login", &["--output", "json"]);
+    run.assert_code(4);
+    assert_eq!(call_names(&doubles.steps()), ["login"]);
+    let report = json_report(&run);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "push");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["exit_code"], 4);
+    assert_eq!(report["error"]["class"], "login", "{report:#}");
+    assert_eq!(report["error"]["exit_code"], 4);
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("step 1"),
+        "{report:#}"
+    );
+    let steps = report["steps"].as_array().expect("steps");
+    assert_eq!(steps[0]["kind"], "login");
+    assert_eq!(steps[0]["status"], "failed");
+    assert_eq!(steps[0]["commands"][0]["exit_code"], 1);
+    assert_eq!(report["packs"][0]["status"], "not_run", "{report:#}");
+    assert_eq!(report["packs"][0]["manifest_digest"], Value::Null);
 }
 
 // -------------------------------------------------------------------- version policy
@@ -1114,7 +1843,7 @@ fn a_program_without_a_version_line_is_not_oras() {
 // ------------------------------------------------------------------ dry run, skip login
 
 #[test]
-fn dry_run_prints_the_six_commands_and_runs_none() {
+fn dry_run_prints_the_seven_commands_and_runs_none() {
     let doubles = Doubles::new();
     let out = doubles.home().join("out");
     let run = doubles.run(
@@ -1122,12 +1851,45 @@ fn dry_run_prints_the_six_commands_and_runs_none() {
         "",
     );
     run.assert_code(0);
-    let commands: Vec<&str> = run
+    let lines: Vec<&str> = run
         .stdout
         .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.trim().is_empty())
         .collect();
-    assert_eq!(commands.len(), 6, "{}", run.stdout);
+    assert!(
+        lines[0].starts_with(&format!(
+            "# packpush plan: 1 pack(s) to {BASE_REPO} (oras 1.0.0, tar "
+        )),
+        "{}",
+        run.stdout
+    );
+    let headers: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("# "))
+        .collect();
+    let expected_headers = [
+        format!("# 1. log in to {REGISTRY}"),
+        "# 2. [hello-world:1.0.0] archive ".to_owned(),
+        format!("# 3. create the base path {BASE_REPO}"),
+        format!("# 4. [hello-world:1.0.0] push the pack to {PACK_REF}"),
+        "#    read-only look-up first; an identical version is not pushed again:".to_owned(),
+        format!("# 5. [hello-world:1.0.0] verify what the registry holds for {PACK_REF}"),
+    ];
+    assert_eq!(headers.len(), 1 + expected_headers.len(), "{}", run.stdout);
+    for (line, expected) in headers[1..].iter().zip(&expected_headers) {
+        assert!(
+            line.starts_with(expected.as_str()),
+            "{line:?} is not {expected:?}"
+        );
+    }
+
+    let commands: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(commands.len(), 7, "{}", run.stdout);
     let oras = oras_double();
     let expect = [
         format!("{oras} login {REGISTRY} --username admin --password-stdin --plain-http"),
@@ -1137,6 +1899,7 @@ fn dry_run_prints_the_six_commands_and_runs_none() {
             out.join(ARCHIVE).display()
         ),
         format!("{oras} push {BASE_REPO} --plain-http"),
+        format!("{oras} manifest fetch --plain-http"),
         format!("{oras} push {PACK_REF} {ARCHIVE} --plain-http"),
         format!("{oras} manifest fetch --plain-http"),
         format!("{oras} manifest fetch --plain-http"),
@@ -1147,13 +1910,26 @@ fn dry_run_prints_the_six_commands_and_runs_none() {
             "{line:?} lacks {expected:?}"
         );
     }
-    assert!(commands[4].ends_with(PACK_REF), "{}", commands[4]);
+    // The look-up comes right after its comment, and is the very command of the read-back
+    // by tag.
+    let comment = lines
+        .iter()
+        .position(|l| l.contains("read-only look-up first"))
+        .expect("the look-up's comment");
+    assert_eq!(lines[comment + 1], commands[3], "{}", run.stdout);
+    assert!(commands[3].ends_with(PACK_REF), "{}", commands[3]);
+    assert_eq!(commands[3], commands[5]);
     assert!(
-        commands[5].contains(&format!("{BASE_REPO}@")),
+        commands[6].contains(&format!("{BASE_REPO}@")),
         "{}",
-        commands[5]
+        commands[6]
     );
     assert!(!commands.iter().any(|l| l.contains("--image-spec")));
+    assert!(
+        commands[4].contains("pack-0-manifest.json"),
+        "{}",
+        commands[4]
+    );
 
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
     assert!(!out.exists(), "--dry-run created --output-dir");
@@ -1183,6 +1959,7 @@ fn skip_login_uses_the_given_registry_config_on_every_call() {
         [
             "tar",
             "oras push",
+            "oras manifest fetch",
             "oras push",
             "oras manifest fetch",
             "oras manifest fetch"

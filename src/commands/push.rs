@@ -197,15 +197,14 @@ fn push(
 
     // Archives: kept when a push or verification failed (so the user has
     // what was built), or when the user chose --output-dir.
+    // A failed base-path push (step 3) stops every pack after its archive
+    // was built: those archives are kept too.
+    let push_failed = |f: &Failure| matches!(f.class, Class::Push | Class::Verify);
+    let base_failed = outcome.stopped.as_ref().is_some_and(push_failed);
     let keep_for_failure: Vec<bool> = outcome
         .packs
         .iter()
-        .map(|p| {
-            p.archive_complete
-                && p.failure
-                    .as_ref()
-                    .is_some_and(|f| matches!(f.class, Class::Push | Class::Verify))
-        })
+        .map(|p| p.archive_complete && (base_failed || p.failure.as_ref().is_some_and(push_failed)))
         .collect();
     let any_kept = keep_for_failure.iter().any(|k| *k);
     if let Some(dir) = output_temp
