@@ -180,11 +180,12 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
                 outcome.manifest_digest = Some(manifest_digest);
                 outcome.layer = Some(layer);
             }
-            Err(failure) => {
+            Err((failure, manifest_digest)) => {
                 if matches!(failure.class, Class::Interrupted(_)) && stopped.is_none() {
                     stopped = Some(failure.clone());
                 }
                 outcome.status = PackStatus::Failed;
+                outcome.manifest_digest = manifest_digest;
                 outcome.failure = Some(failure);
             }
         }
@@ -192,7 +193,9 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
     finish(engine, packs, Some(base_digest), stopped)
 }
 
-type PackResult = Result<(PackStatus, String, Layer), Failure>;
+/// A pack's end: its status, manifest digest and layer; or the failure,
+/// with the manifest digest when the push itself succeeded.
+type PackResult = Result<(PackStatus, String, Layer), (Failure, Option<String>)>;
 
 impl Engine<'_> {
     fn progress(&self) -> &dyn Progress {
@@ -406,15 +409,17 @@ impl Engine<'_> {
                     started,
                     commands,
                     Err::<Option<String>, _>(failure.clone()),
-                )?;
-                return Err(failure);
+                )
+                .map_err(|f| (f, None))?;
+                return Err((failure, None));
             }
         };
         let (archive_digest, archive_size) = hashing.finish().map_err(|e| {
-            Failure::new(
+            let failure = Failure::new(
                 Class::Archive,
                 format!("cannot read the archive {}: {e}", pack.archive),
-            )
+            );
+            (failure, None)
         })?;
 
         let (status, manifest_digest) = match existing {
@@ -453,7 +458,7 @@ impl Engine<'_> {
                     started,
                     commands,
                 );
-                return Err(failure);
+                return Err((failure, None));
             }
             _ => {
                 let result = self
@@ -474,18 +479,21 @@ impl Engine<'_> {
                     started,
                     commands,
                     result.map(|d| Some(short(&d))),
-                )?;
+                )
+                .map_err(|f| (f, None))?;
                 (PackStatus::Pushed, digest.unwrap_or_default())
             }
         };
 
-        let layer = self.verify(
-            pack,
-            &manifest_digest,
-            base_digest,
-            &archive_digest,
-            archive_size,
-        )?;
+        let layer = self
+            .verify(
+                pack,
+                &manifest_digest,
+                base_digest,
+                &archive_digest,
+                archive_size,
+            )
+            .map_err(|f| (f, Some(manifest_digest.clone())))?;
         Ok((status, manifest_digest, layer))
     }
 

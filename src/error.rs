@@ -10,8 +10,7 @@ use serde::Serialize;
 
 /// Which kind of failure ended the run. The numbers are part of the public
 /// interface (README, Makefiles): never renumber.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
     /// Something unexpected (exit 1).
     Other,
@@ -31,7 +30,28 @@ pub enum Class {
     Interrupted(i32),
 }
 
+impl Serialize for Class {
+    /// The class's name, as the README documents it (`"interrupted"`, not
+    /// the signal: that is in the exit code).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 impl Class {
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Other => "other",
+            Class::Usage => "usage",
+            Class::Preflight => "preflight",
+            Class::Login => "login",
+            Class::Archive => "archive",
+            Class::Push => "push",
+            Class::Verify => "verify",
+            Class::Interrupted(_) => "interrupted",
+        }
+    }
+
     pub fn exit_code(self) -> i32 {
         match self {
             Class::Other => 1,

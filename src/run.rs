@@ -197,6 +197,11 @@ pub fn run(
     loop {
         match handle.wait_timeout(Duration::from_millis(20)) {
             Ok(Some(output)) => {
+                // A terminal's Ctrl-C (or a CI cancel) reaches the whole process
+                // group: a child that died of it is an interruption, not a failure.
+                if let Some(sig) = pending_signal() {
+                    return Err(RunError::Interrupted(sig));
+                }
                 let status = output.status;
                 let exit = match (status.code(), status.signal()) {
                     (Some(code), _) => Exit::Code(code),

@@ -1,7 +1,7 @@
 //! `packpush push`: the preflight, then the documented steps for one pack or
 //! many, then the read-back verification; the result for people and as JSON.
 
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use camino::Utf8PathBuf;
 
@@ -74,6 +74,17 @@ fn push(
         }
     };
     report.tools = tools_record(Some(&ready.oras), Some(&ready.tar));
+    if ui.level() == Level::Verbose {
+        // The preflight's probes ran before any step; show them as run.
+        ui.line(&format!(
+            "  $ {} version",
+            shell_words::quote(ready.oras.program.path.as_str())
+        ));
+        ui.line(&format!(
+            "  $ {} --version",
+            shell_words::quote(ready.tar.program.path.as_str())
+        ));
+    }
     for warning in &ready.warnings {
         ui.warn(warning);
     }
@@ -118,6 +129,7 @@ fn push(
     // removed whatever happens.
     let work = tempfile::Builder::new()
         .prefix("packpush-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
         .map_err(|e| {
             Failure::new(
@@ -152,6 +164,7 @@ fn push(
         None => {
             let dir = tempfile::Builder::new()
                 .prefix("packpush-archive-")
+                .permissions(std::fs::Permissions::from_mode(0o700))
                 .tempdir()
                 .map_err(|e| {
                     Failure::new(
@@ -218,7 +231,7 @@ fn push(
         let _ = dir.keep();
     }
     let user_output = args.output_dir.is_some();
-    report.steps = outcome.steps.clone();
+    report.steps = with_steps_not_reached(&plan, &outcome.steps);
     report.packs = plan
         .packs
         .iter()
@@ -310,6 +323,25 @@ fn print_plan(plan: &Plan, ready: &Ready) {
             println!("{}", command.shell_line(true));
         }
     }
+}
+
+/// The steps that ran, then every planned step a failure kept from running,
+/// as `not_run`, so the report lists the whole procedure.
+fn with_steps_not_reached(plan: &Plan, ran: &[StepRecord]) -> Vec<StepRecord> {
+    let mut steps = ran.to_vec();
+    for planned in planned_steps(plan) {
+        let reached = ran
+            .iter()
+            .any(|r| r.number == planned.number && r.pack == planned.pack);
+        if !reached {
+            steps.push(StepRecord {
+                status: Status::NotRun,
+                note: None,
+                ..planned
+            });
+        }
+    }
+    steps
 }
 
 fn planned_steps(plan: &Plan) -> Vec<StepRecord> {
