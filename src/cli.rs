@@ -15,6 +15,42 @@ Examples:
   # show the exact commands without running anything
   packpush push ./mypack --registry harbor.example.com --project packs --dry-run";
 
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  # oras and tar from PATH (exactly ORAS 1.0.0 is accepted)
+  packpush doctor
+
+  # a newer oras, named explicitly; the result as JSON for a script
+  packpush doctor --oras /opt/oras-1.2.0/oras --allow-newer-oras --output json";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # check a pack before anyone has registry credentials
+  packpush check ./mypack
+
+  # in CI: errors only, the findings as JSON on stdout
+  packpush check ./mypack --quiet --output json";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  packpush completions bash > ~/.local/share/bash-completion/completions/packpush
+  packpush completions zsh > ~/.zfunc/_packpush      # a folder on $fpath
+  packpush completions fish > ~/.config/fish/completions/packpush.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  packpush man | man -l -                   # read it now
+  packpush man push | man -l -              # the page of `packpush push`
+  packpush man --dir ~/.local/share/man/man1   # install every page";
+
+const GUIDE_EXAMPLES: &str = "\
+Examples:
+  # asks for everything, offering the pack folders found here
+  packpush guide
+
+  # asks only for the password
+  packpush guide ./mypack --registry harbor.example.com --project packs --username admin";
+
 /// Push Spectro Cloud Palette packs to an OCI registry, exactly as Palette's
 /// documentation prescribes: ORAS 1.0.0, tar, an empty base-path artifact,
 /// then the pack, verified by reading back what the registry holds.
@@ -31,13 +67,40 @@ pub enum Command {
     #[command(after_help = PUSH_EXAMPLES)]
     Push(Box<PushArgs>),
     /// Check that oras and tar are present and usable (the preflight alone).
+    #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
     /// Check a pack folder without pushing it (the pack checks of the preflight).
     ///
     /// Checks pack.json's fields, values.yaml, logo.png, the files pack.json
     /// names, and that tar can archive every file: no links leaving the
     /// folder, none dangling, no special files. Exit 0 (warnings allowed) or 3.
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Push a pack step by step at a terminal, asking for what is missing.
+    ///
+    /// Asks for what the command line and the environment leave out, shows
+    /// the plan, runs the same push as `packpush push` with live progress, and
+    /// ends with what to enter in Palette. Needs a terminal; scripts use
+    /// `packpush push`.
+    #[command(after_help = GUIDE_EXAMPLES)]
+    Guide(Box<GuideArgs>),
+    /// Print a shell completion script for packpush on stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print packpush's manual page (roff) on stdout, or write every page into a folder.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// The command whose page to print (e.g. push); default: packpush itself.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+        /// Write every page (packpush.1, packpush-push.1, ...) into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<Utf8PathBuf>,
+    },
 }
 
 /// Where oras and tar are, and which oras versions are accepted.
@@ -173,6 +236,50 @@ pub struct PushArgs {
 
     #[command(flatten)]
     pub report: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GuideArgs {
+    /// The pack folder. Default: choose among the folders here that hold a pack.json.
+    #[arg(value_name = "PACK_DIR")]
+    pub pack_dir: Option<Utf8PathBuf>,
+    /// The registry host, with an optional port (a pasted https://... is corrected).
+    #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
+    pub registry: Option<String>,
+    /// The Harbor project that holds the packs (it must exist already).
+    #[arg(long, env = "HARBOR_PROJECT")]
+    pub project: Option<String>,
+    /// The registry user name. The password is asked for (hidden), unless
+    /// HARBOR_PASSWORD is set.
+    #[arg(long, env = "HARBOR_USERNAME")]
+    pub username: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    /// Where the archive is written and kept (as for push).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<Utf8PathBuf>,
+    /// Replace a version that the registry holds with different content.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Push even if the pack breaks a pack.json or folder rule.
+    #[arg(long)]
+    pub skip_pack_checks: bool,
+    /// Byte-identical archives and manifests for identical pack content (as for push).
+    #[arg(long)]
+    pub reproducible: bool,
+    /// Compress with this program instead of gzip (e.g. pigz).
+    #[arg(long, value_name = "PROG")]
+    pub compress_program: Option<String>,
+    /// Stop any step that runs longer than this (e.g. 90s, 10m).
+    #[arg(long, value_name = "DURATION", value_parser = duration_text)]
+    pub timeout: Option<String>,
+}
+
+/// A duration as typed, once humantime accepts it (it is passed on to push as is).
+fn duration_text(value: &str) -> Result<String, humantime::DurationError> {
+    humantime::parse_duration(value).map(|_| value.to_string())
 }
 
 #[derive(Debug, Args)]

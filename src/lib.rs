@@ -7,6 +7,7 @@ pub mod commands;
 pub mod digest;
 pub mod engine;
 pub mod error;
+pub(crate) mod guide;
 pub mod inputs;
 pub mod oras;
 pub mod pack;
@@ -31,7 +32,10 @@ use crate::ui::{Level, Ui};
 
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> i32 {
-    let matches = Cli::command().get_matches();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => return usage_error(&e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -56,6 +60,13 @@ pub fn main() -> i32 {
             let (report, result) = commands::doctor::run(args, &ui);
             finish(format, &report, result)
         }
+        Command::Guide(args) => {
+            commands::guide::run(*args, &Sources::new(matches.subcommand_matches("guide")))
+        }
+        Command::Completions { shell } => commands::completions::completions(shell),
+        Command::Man { command, dir } => {
+            commands::completions::man(command.as_deref(), dir.as_deref())
+        }
     }
 }
 
@@ -79,4 +90,44 @@ fn finish(format: Format, report: &Report, result: Result<(), Failure>) -> i32 {
         println!("{}", report.to_json());
     }
     result.map_or_else(|f| f.exit_code(), |()| 0)
+}
+
+/// A command line clap rejects: clap's message (on stderr; help and version
+/// on stdout) and its exit code, 2 for a usage error. With `--output json`
+/// stdout also gets the JSON document, error class `usage`, so a script that
+/// parses stdout always has one.
+fn usage_error(error: &clap::Error) -> i32 {
+    let _ = error.print();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let wants_json = args
+        .iter()
+        .zip(args.iter().skip(1).map(Some).chain([None]))
+        .any(|(arg, next)| {
+            arg == "--output=json" || (arg == "--output" && next.is_some_and(|n| n == "json"))
+        });
+    if !error.use_stderr() || !wants_json {
+        return error.exit_code();
+    }
+    let command = Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .find(|name| args.contains(name))
+        .map_or("packpush", |name| &*name.leak());
+    let text = error.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let message = lines
+        .next()
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l).to_string())
+        .unwrap_or_else(|| "the command line is wrong".into());
+    let mut failure = Failure::new(crate::error::Class::Usage, message);
+    for line in lines {
+        failure = failure.detail(line);
+    }
+    let mut report = Report::new(command);
+    report.finish(Some(&failure));
+    println!("{}", report.to_json());
+    error.exit_code()
 }

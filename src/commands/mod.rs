@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod completions;
 pub mod doctor;
+pub mod guide;
 pub mod push;

@@ -1,0 +1,210 @@
+//! The guide's progress while the steps run: a spinner per step with the
+//! elapsed time, then a mark and the time it took; the children's output
+//! kept out of sight, in a log written on failure.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+use console::Term;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::error::Failure;
+use crate::guide::Answers;
+use crate::guide::screen::Screen;
+use crate::guide::text::fill_text;
+use crate::plan::{Step, StepKind};
+use crate::reference::NAMESPACE;
+use crate::report::{Status, StepRecord};
+use crate::run::Echo;
+use crate::ui::{Progress, seconds};
+
+/// Short names of the steps, with this push's values.
+#[derive(Debug)]
+pub(crate) struct Labels {
+    registry: String,
+    username: String,
+    project: String,
+}
+
+impl Labels {
+    pub(crate) fn new(answers: &Answers) -> Labels {
+        Labels {
+            registry: answers.registry.clone(),
+            username: answers.username.clone(),
+            project: answers.project.clone(),
+        }
+    }
+
+    pub(crate) fn of(&self, pack: Option<&str>, step: &Step) -> String {
+        let pack = pack.unwrap_or_default();
+        let label = match step.kind {
+            StepKind::Login => format!("Log in to {} as {}", self.registry, self.username),
+            StepKind::Archive => format!("Archive {}.tar.gz", pack.replacen(':', "-", 1)),
+            StepKind::PushBase => format!("Create the base path {}/{NAMESPACE}", self.project),
+            StepKind::PushPack => format!("Push {pack}"),
+            StepKind::Verify => format!("Verify {pack} in the registry"),
+        };
+        format!("[{}/5] {label}", step.number)
+    }
+}
+
+/// The guide's progress: a spinner with the elapsed time while a step runs
+/// (plain lines on a dumb terminal), then ✔ or ✘ and the time it took. The
+/// children's output is kept out of sight and in a log kept on failure.
+pub(crate) struct Display<'a> {
+    screen: &'a Screen,
+    labels: Labels,
+    spin: bool,
+    current: Mutex<Option<ProgressBar>>,
+    log: Mutex<Vec<String>>,
+}
+
+impl<'a> Display<'a> {
+    pub(crate) fn new(screen: &'a Screen, labels: Labels) -> Display<'a> {
+        Display {
+            spin: !screen.dumb && Term::stderr().is_term(),
+            screen,
+            labels,
+            current: Mutex::new(None),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn log(&self, line: String) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push(line);
+        }
+    }
+
+    /// Prints a line without tearing the spinner.
+    pub(crate) fn print(&self, line: &str) {
+        let current = self.current.lock().ok().and_then(|c| c.clone());
+        match current {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Some(bar) = self.current.lock().ok().and_then(|mut c| c.take()) {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// On failure, the log goes to a file (no secret is ever in it).
+    pub(crate) fn keep_log(&self, failure: &Failure) -> Option<Utf8PathBuf> {
+        use std::io::Write;
+        let mut lines = self.log.lock().ok()?.clone();
+        lines.push(format!("error: {failure}"));
+        let file = tempfile::Builder::new()
+            .prefix("packpush-guide-")
+            .suffix(".log")
+            .tempfile()
+            .ok()?;
+        let (mut file, path) = file.keep().ok()?;
+        file.write_all(lines.join("\n").as_bytes()).ok()?;
+        file.write_all(b"\n").ok()?;
+        Utf8PathBuf::from_path_buf(path).ok()
+    }
+}
+
+impl Progress for Display<'_> {
+    fn echo(&self) -> Echo {
+        Echo::Hidden
+    }
+
+    fn step_started(&self, pack: Option<&str>, step: &Step) {
+        let label = self.labels.of(pack, step);
+        self.log(format!("{label}: {}", step.purpose));
+        self.clear();
+        if self.spin {
+            // Short of the full width: a "^C" echoed by the terminal must
+            // not wrap the line, or the spinner could not erase it.
+            let room = self.screen.width.saturating_sub(12);
+            let style = ProgressStyle::with_template("{spinner} {msg}  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_style(style)
+                .with_message(console::truncate_str(&label, room, "…").into_owned());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            if let Ok(mut current) = self.current.lock() {
+                *current = Some(bar);
+            }
+        } else {
+            self.print(&console::truncate_str(
+                &format!("  {label} ..."),
+                self.screen.width,
+                "…",
+            ));
+        }
+    }
+
+    fn command(&self, command: &crate::run::Command, read_only: bool) {
+        let kind = if read_only { " (read-only)" } else { "" };
+        self.log(format!("  ${kind} {}", command.shell_line(true)));
+    }
+
+    fn child_stderr(&self, bytes: &[u8]) {
+        for line in String::from_utf8_lossy(bytes).lines() {
+            self.log(format!("    {line}"));
+        }
+    }
+
+    fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord) {
+        self.clear();
+        let label = self.labels.of(pack, step);
+        let took = seconds(Duration::from_millis(record.duration_ms));
+        self.log(format!(
+            "  {:?} after {took}{}",
+            record.status,
+            record
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        ));
+        for command in &record.commands {
+            let end = match (command.exit_code, command.signal) {
+                (Some(code), _) => format!("exit status {code}"),
+                (None, Some(sig)) => format!("signal {sig}"),
+                (None, None) => "not started".to_string(),
+            };
+            self.log(format!(
+                "    {} -> {end}",
+                command.argv.first().map_or("", String::as_str)
+            ));
+        }
+        let mark = self.screen.mark(record.status);
+        let width = self.screen.width;
+        let right = match record.status {
+            Status::Ok | Status::Failed => took,
+            _ => String::new(),
+        };
+        let room = width.saturating_sub(console::measure_text_width(&mark) + right.len() + 3);
+        let left = console::truncate_str(&label, room, "…");
+        let pad = room.saturating_sub(console::measure_text_width(&left));
+        self.print(format!("{mark} {left}{} {right}", " ".repeat(pad + 1)).trim_end());
+        if record.status == Status::Skipped
+            && let Some(note) = &record.note
+        {
+            for line in fill_text(note, "    ", "    ", width) {
+                self.print(&line);
+            }
+        }
+    }
+
+    fn note(&self, text: &str) {
+        self.log(text.to_string());
+        for line in fill_text(text, "  ", "  ", self.screen.width) {
+            self.print(&line);
+        }
+    }
+
+    fn warn(&self, text: &str) {
+        self.log(format!("warning: {text}"));
+        for line in fill_text(text, "warning: ", "         ", self.screen.width) {
+            self.print(&line);
+        }
+    }
+}

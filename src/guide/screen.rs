@@ -1,0 +1,329 @@
+//! What the guide prints outside the prompts and the progress: answers
+//! that were given, the plan, and the closing screens (success, failure).
+
+use camino::Utf8Path;
+use console::{Style, Term};
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+
+use crate::error::Failure;
+use crate::guide::text::{MAX_WIDTH, fill, fill_text, retry_lines, shell_units};
+use crate::guide::{Answers, Tls};
+use crate::plan::StepKind;
+use crate::report::{PackStatus, Report, Status};
+
+/// Where and how text is printed: prompts, plan and progress on stderr, the
+/// closing screen on stdout; colours only where the stream allows them
+/// (`console` honours NO_COLOR, TERM=dumb and a stream that is not a terminal).
+pub(crate) struct Screen {
+    pub(crate) theme: Box<dyn Theme + Send + Sync>,
+    pub(crate) dumb: bool,
+    pub(crate) width: usize,
+    pub(crate) rows: usize,
+}
+
+impl Screen {
+    pub(crate) fn new() -> Screen {
+        let dumb = console::is_dumb();
+        let theme: Box<dyn Theme + Send + Sync> = if dumb {
+            Box::new(SimpleTheme)
+        } else {
+            Box::new(ColorfulTheme::default())
+        };
+        let (rows, cols) = Term::stderr().size();
+        Screen {
+            theme,
+            dumb,
+            width: usize::from(cols).clamp(40, MAX_WIDTH),
+            rows: usize::from(rows).max(10),
+        }
+    }
+
+    pub(crate) fn theme(&self) -> &dyn Theme {
+        self.theme.as_ref()
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub(crate) fn err(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    pub(crate) fn out(&self, line: &str) {
+        println!("{line}");
+    }
+
+    pub(crate) fn err_wrapped(&self, text: &str, first: &str, rest: &str) {
+        for line in fill_text(text, first, rest, self.width) {
+            self.err(&line);
+        }
+    }
+
+    pub(crate) fn out_wrapped(&self, text: &str, first: &str, rest: &str) {
+        for line in fill_text(text, first, rest, self.width) {
+            self.out(&line);
+        }
+    }
+
+    pub(crate) fn bold(&self, text: &str) -> String {
+        Style::new().for_stderr().bold().apply_to(text).to_string()
+    }
+
+    /// A value that was given, shown like an answered prompt.
+    pub(crate) fn given(&self, what: &str, value: &str, from: &str) {
+        let mut line = String::new();
+        let _ = self
+            .theme
+            .format_input_prompt_selection(&mut line, what, value);
+        let plain = console::measure_text_width(&line);
+        let note = format!(" ({from})");
+        if plain + note.len() <= self.width {
+            line.push_str(&Style::new().for_stderr().dim().apply_to(note).to_string());
+        }
+        self.err(&line);
+    }
+
+    /// Marks for step results: ✔ ✘ – or words on a dumb terminal.
+    pub(crate) fn mark(&self, status: Status) -> String {
+        let (symbol, word, style) = match status {
+            Status::Ok => ("✔", "ok", Style::new().for_stderr().green()),
+            Status::Failed => ("✘", "FAILED", Style::new().for_stderr().red()),
+            _ => ("–", "skipped", Style::new().for_stderr().dim()),
+        };
+        if self.dumb {
+            format!("{word:<7}")
+        } else {
+            style.apply_to(symbol).to_string()
+        }
+    }
+
+    /// The pack, where it goes, and the exact commands, before the question.
+    pub(crate) fn plan(&self, report: &Report, answers: &Answers) {
+        let w = self.width;
+        self.err("");
+        for pack in &report.packs {
+            for line in fill_text(
+                &format!(
+                    "{} {}   from {}/pack.json",
+                    pack.name, pack.version, answers.pack_dir
+                ),
+                "Pack     ",
+                "         ",
+                w,
+            ) {
+                self.err(&line);
+            }
+            for line in fill(
+                vec![pack.reference.clone()],
+                "Target   ",
+                "         ",
+                w,
+                true,
+            ) {
+                self.err(&line);
+            }
+        }
+        if let (Some(oras), Some(tar)) = (&report.tools.oras, &report.tools.tar) {
+            let newer = if report.tools.oras_mode.as_deref() == Some("newer") {
+                " (--allow-newer-oras)"
+            } else {
+                ""
+            };
+            self.err_wrapped(
+                &format!("oras {}{newer}, {}", oras.version, tar.version),
+                "Tools    ",
+                "         ",
+            );
+        }
+        for warning in &report.warnings {
+            self.err_wrapped(warning, "warning: ", "         ");
+        }
+        self.err("");
+        self.err(
+            &self.bold("The plan, in order (XXXXXX: made at run time; the password on stdin):"),
+        );
+        for step in &report.steps {
+            let number = format!(" {}. ", step.number);
+            let writes: Vec<_> = step.commands.iter().filter(|c| !c.read_only).collect();
+            if writes.is_empty() {
+                let what = if step.kind == StepKind::Verify {
+                    "read-only: oras manifest fetch of the tag (also before step 4, to find \
+                     a version already there) and of the base path"
+                } else {
+                    step.note.as_deref().unwrap_or("nothing to run")
+                };
+                self.err_wrapped(what, &number, "      ");
+            }
+            for command in writes {
+                let mut words = Vec::new();
+                if matches!(step.kind, StepKind::Archive | StepKind::PushPack) {
+                    words.push(format!("cd {} &&", shell_words::quote(&command.cwd)));
+                }
+                let mut argv = command
+                    .argv
+                    .iter()
+                    .map(|a| shell_words::quote(a).into_owned());
+                words.extend(argv.next());
+                words.extend(shell_units(argv));
+                for line in fill(words, &number, "      ", w, true) {
+                    self.err(&line);
+                }
+            }
+        }
+    }
+
+    /// The closing screen of a push that worked: the result, then Palette.
+    pub(crate) fn success(&self, report: &Report, answers: &Answers) {
+        let good = Style::new().green().bold();
+        self.out("");
+        for pack in &report.packs {
+            let what = match pack.status {
+                PackStatus::UpToDate => "was already in the registry (nothing pushed)",
+                _ => "is in the registry, read back and verified",
+            };
+            let mark = if self.dumb { "ok:" } else { "✔" };
+            self.out_wrapped(
+                &format!(
+                    "{} {} {} {what}",
+                    good.apply_to(mark),
+                    pack.name,
+                    pack.version
+                ),
+                "",
+                "  ",
+            );
+            for line in fill(vec![pack.reference.clone()], "  ", "  ", self.width, true) {
+                self.out(&line);
+            }
+            if let Some(digest) = &pack.manifest_digest {
+                self.out_wrapped(&format!("digest {digest}"), "  ", "    ");
+            }
+        }
+        let names: Vec<String> = report
+            .packs
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.version))
+            .collect();
+        self.out("");
+        self.out(
+            &Style::new()
+                .bold()
+                .apply_to("In Palette, add the registry (once):")
+                .to_string(),
+        );
+        self.out_wrapped(
+            "Tenant Settings > Registries > OCI Registries > Add New OCI Registry",
+            "  ",
+            "    ",
+        );
+        let mut fields = vec![
+            ("Provider", "Pack".to_string()),
+            ("Endpoint", answers.registry.clone()),
+            ("Base Content Path", answers.project.clone()),
+            (
+                "Authentication",
+                format!("Basic: user {}, and its password", answers.username),
+            ),
+        ];
+        match &answers.tls {
+            Tls::CaFile(ca) => fields.push(("CA certificate", format!("upload {ca}"))),
+            Tls::Insecure => fields.push(("Insecure Skip TLS Verify", "on".to_string())),
+            Tls::PlainHttp | Tls::Verify => {}
+        }
+        for (name, value) in fields {
+            let label = format!("  {name:<19}");
+            let pad = " ".repeat(console::measure_text_width(&label));
+            self.out_wrapped(
+                &format!("{}", Style::new().bold().apply_to(&value)),
+                &label,
+                &pad,
+            );
+        }
+        self.out("");
+        self.out(
+            &Style::new()
+                .bold()
+                .apply_to("Then see the pack there:")
+                .to_string(),
+        );
+        self.out_wrapped(
+            &format!(
+                "Profiles > Add Cluster Profile > name it, type Add-on > Add Pack > \
+                 pick this registry in the Registry list: {} {} listed.",
+                names.join(", "),
+                if names.len() == 1 { "is" } else { "are" }
+            ),
+            "  ",
+            "  ",
+        );
+        self.out_wrapped(
+            "Palette syncs registries on its own; Sync in the registry's \u{22ee} menu syncs it now.",
+            "  ",
+            "  ",
+        );
+    }
+
+    /// The closing screen of a push that failed or was stopped: one
+    /// sentence, the facts, the hints, and the command to run it again.
+    pub(crate) fn failure(
+        &self,
+        failure: &Failure,
+        log: Option<&Utf8Path>,
+        argv: Option<&[String]>,
+    ) {
+        let bad = Style::new().red().bold();
+        let mark = if self.dumb { "error:" } else { "✘" };
+        self.out("");
+        self.out_wrapped(
+            &format!("{} {}", bad.apply_to(mark), failure.message),
+            "",
+            "  ",
+        );
+        for detail in &failure.details {
+            // The command line is in the plan above and in the log.
+            if detail.starts_with("command: ") {
+                continue;
+            }
+            for line in detail.lines() {
+                let depth = line.len() - line.trim_start().len();
+                let indent = " ".repeat(2 + depth.min(8));
+                self.out_wrapped(line.trim_start(), &indent, &format!("{indent}  "));
+            }
+        }
+        for hint in &failure.hints {
+            self.out_wrapped(
+                &format!("{} {hint}", Style::new().yellow().apply_to("hint:")),
+                "",
+                "      ",
+            );
+        }
+        if let Some(log) = log {
+            self.out_wrapped(
+                &format!("The whole run, command by command: {log}"),
+                "",
+                "  ",
+            );
+        }
+        if let Some(argv) = argv {
+            self.out("");
+            let asks = if std::env::var_os("HARBOR_PASSWORD").is_some() {
+                "the password comes from HARBOR_PASSWORD"
+            } else {
+                "it asks for the password"
+            };
+            self.out_wrapped(
+                &format!("To retry, run this in the same folder ({asks}):"),
+                "",
+                "",
+            );
+            for line in retry_lines(argv, self.width) {
+                self.out(&line);
+            }
+        }
+    }
+}
