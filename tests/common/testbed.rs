@@ -104,6 +104,8 @@ pub struct Registry {
     child: Option<Child>,
     port: u16,
     tls: bool,
+    /// The user and password skopeo reads with.
+    creds: (String, String),
     // Declared last: dropped after the child is gone.
     dir: TempDir,
 }
@@ -112,6 +114,20 @@ impl Registry {
     /// Starts a registry (HTTPS with the testbed's self-signed certificate when `tls`) and
     /// waits until it serves. Panics with the tail of its log when it does not come up.
     pub fn start(tls: bool) -> Registry {
+        Registry::launch(tls, &[])
+    }
+
+    /// Like [`Registry::start`], but the registry knows exactly `users` (name, password),
+    /// e.g. a Harbor robot account whose name holds a `$`; skopeo reads as the first one.
+    pub fn start_with_users(tls: bool, users: &[(&str, &str)]) -> Registry {
+        assert!(
+            !users.is_empty(),
+            "start_with_users needs at least one user"
+        );
+        Registry::launch(tls, users)
+    }
+
+    fn launch(tls: bool, users: &[(&str, &str)]) -> Registry {
         let testbed = Testbed::get();
         let dir = tempfile::Builder::new()
             .prefix("packpush-registry-")
@@ -119,6 +135,16 @@ impl Registry {
             .expect("create a temporary directory for the registry");
         let config = dir.path().join("config.yml");
         let log = dir.path().join("registry.log");
+        let (htpasswd, creds) = match users.first() {
+            None => (
+                testbed.htpasswd.clone(),
+                (USER.to_owned(), PASSWORD.to_owned()),
+            ),
+            Some((user, password)) => (
+                write_htpasswd(dir.path(), users),
+                ((*user).to_owned(), (*password).to_owned()),
+            ),
+        };
         if tls {
             // skopeo trusts every *.crt in its --cert-dir.
             let cert_dir = dir.path().join("skopeo-certs");
@@ -129,8 +155,11 @@ impl Registry {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            fs::write(&config, registry_config(testbed, dir.path(), port, tls))
-                .expect("write the registry's config");
+            fs::write(
+                &config,
+                registry_config(testbed, dir.path(), port, tls, &htpasswd),
+            )
+            .expect("write the registry's config");
             let log_file = File::create(&log).expect("create the registry's log");
             let mut command = Command::new(&testbed.registry);
             command
@@ -155,6 +184,7 @@ impl Registry {
                         child: Some(child),
                         port,
                         tls,
+                        creds,
                         dir,
                     };
                 }
@@ -247,7 +277,7 @@ impl Drop for Registry {
     }
 }
 
-fn registry_config(testbed: &Testbed, dir: &Path, port: u16, tls: bool) -> String {
+fn registry_config(testbed: &Testbed, dir: &Path, port: u16, tls: bool, htpasswd: &Path) -> String {
     // Debug formatting yields a double-quoted string with escapes, which YAML reads alike.
     let quoted = |path: &Path| format!("{:?}", path.to_str().expect("UTF-8 path"));
     let tls_line = if tls {
@@ -266,8 +296,30 @@ fn registry_config(testbed: &Testbed, dir: &Path, port: u16, tls: bool) -> Strin
          http:\n  addr: 127.0.0.1:{port}\n{tls_line}\
          auth:\n  htpasswd: {{realm: basic-realm, path: {htpasswd}}}\n",
         data = quoted(&dir.join("data")),
-        htpasswd = quoted(&testbed.htpasswd),
+        htpasswd = quoted(htpasswd),
     )
+}
+
+/// Writes `DIR/htpasswd` holding `users` (bcrypt, as the registry requires), with `htpasswd`.
+fn write_htpasswd(dir: &Path, users: &[(&str, &str)]) -> PathBuf {
+    let mut text = String::new();
+    for (user, password) in users {
+        let output = Command::new("htpasswd")
+            .args(["-Bbn", user, password])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|error| panic!("could not run htpasswd (apache2-utils): {error}"));
+        assert!(
+            output.status.success(),
+            "htpasswd -Bbn {user} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        text.push_str(String::from_utf8_lossy(&output.stdout).trim_end());
+        text.push('\n');
+    }
+    let path = dir.join("htpasswd");
+    fs::write(&path, text).expect("write the registry's htpasswd");
+    path
 }
 
 /// A port the kernel just handed out and nobody holds now.
@@ -386,7 +438,7 @@ fn skopeo(registry: &Registry, subcommand: &[&str], reference: &str) -> Result<V
     command
         .args(subcommand)
         .arg("--creds")
-        .arg(format!("{USER}:{PASSWORD}"));
+        .arg(format!("{}:{}", registry.creds.0, registry.creds.1));
     if registry.tls() {
         command.arg("--cert-dir").arg(registry.skopeo_cert_dir());
     } else {

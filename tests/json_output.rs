@@ -1,0 +1,745 @@
+//! `--output json`: one JSON document on stdout when `push` or `doctor` ends, on success
+//! and for every failure class, with the human text on stderr and no secret anywhere.
+//! Success and the login failure run real oras 1.3 against a real registry; the other
+//! failure classes are injected through the doubles in fixtures/doubles, since a real
+//! program cannot be made to fail at exactly that step.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::packpush::{Run, Sandbox, fixture_pack};
+use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
+use serde_json::Value;
+
+const PROJECT: &str = "spectro-oci-registry";
+/// What the doubles are told the registry is; nothing listens there.
+const DOUBLE_REGISTRY: &str = "127.0.0.1:5000";
+
+fn path_str(path: &Path) -> String {
+    path.to_str().expect("UTF-8 path").to_owned()
+}
+
+fn double(name: &str) -> String {
+    path_str(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/doubles")
+            .join(name),
+    )
+}
+
+/// Parses stdout as exactly one JSON document: nothing before it, nothing after it but
+/// the final newline.
+#[track_caller]
+fn document(run: &Run) -> Value {
+    assert!(
+        run.stdout.starts_with('{') && run.stdout.ends_with("}\n"),
+        "stdout is not one JSON document:\n{}\n--- stderr ---\n{}",
+        run.stdout,
+        run.stderr
+    );
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}\n--- stderr ---\n{}",
+            run.stdout, run.stderr
+        )
+    })
+}
+
+/// The fields every document has, whatever the outcome.
+#[track_caller]
+fn assert_envelope(doc: &Value, command: &str, code: i32) {
+    assert_eq!(doc["schema_version"], 1, "{doc:#}");
+    assert_eq!(doc["packpush_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["command"], command);
+    assert_eq!(doc["exit_code"], code);
+    assert_eq!(doc["ok"], code == 0, "{doc:#}");
+    if code == 0 {
+        assert!(doc["error"].is_null(), "{doc:#}");
+    } else {
+        assert_eq!(doc["error"]["exit_code"], code, "{doc:#}");
+        assert!(
+            doc["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{doc:#}"
+        );
+    }
+}
+
+#[track_caller]
+fn assert_no_secret(run: &Run, secret: &str) {
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "the password appears in the output:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// `(kind, status)` of every step, in order.
+fn step_statuses(doc: &Value) -> Vec<(String, String)> {
+    doc["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap_or_default().to_owned(),
+                s["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+// ------------------------------------------------------------------------- doubles
+
+/// A sandbox whose packpush runs use the doubles, the call log and the fake registry
+/// in its HOME.
+struct Doubles {
+    sandbox: Sandbox,
+}
+
+impl Doubles {
+    fn new(envs: &[(&str, &str)]) -> Doubles {
+        let mut sandbox = Sandbox::new();
+        let log = sandbox.home().join("double-log");
+        fs::create_dir_all(&log).expect("create the call log");
+        let registry = sandbox.home().join("registry");
+        sandbox.env("DOUBLE_LOG", path_str(&log));
+        sandbox.env("ORAS_DOUBLE_REGISTRY", path_str(&registry));
+        for (key, value) in envs {
+            sandbox.env(key, value);
+        }
+        Doubles { sandbox }
+    }
+
+    fn log(&self) -> PathBuf {
+        self.sandbox.home().join("double-log")
+    }
+
+    fn args(extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "push",
+            &path_str(&fixture_pack("hello-world")),
+            "--registry",
+            DOUBLE_REGISTRY,
+            "--project",
+            PROJECT,
+            "--username",
+            USER,
+            "--plain-http",
+            "--oras",
+            &double("oras"),
+            "--tar",
+            &double("tar"),
+            "--password-stdin",
+            "--output",
+            "json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// `packpush push hello-world --output json` through the doubles, password on stdin.
+    fn push(&self, extra: &[&str]) -> Run {
+        let args = Doubles::args(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.sandbox.run(&args, &format!("{PASSWORD}\n"))
+    }
+
+    /// `(program, first argument)` of every recorded call, in order.
+    fn calls(&self) -> Vec<(String, String)> {
+        let mut dirs: Vec<PathBuf> = fs::read_dir(self.log())
+            .expect("read the call log")
+            .map(|e| e.expect("log entry").path())
+            .collect();
+        dirs.sort();
+        dirs.iter()
+            .map(|dir| {
+                let argv = fs::read(dir.join("argv")).unwrap_or_default();
+                let first = argv.split(|b| *b == 0).next().unwrap_or_default();
+                (
+                    fs::read_to_string(dir.join("program")).unwrap_or_default(),
+                    String::from_utf8_lossy(first).into_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A failing push through the doubles: exit `code`, error class `class`, one document.
+#[track_caller]
+fn failing_push(envs: &[(&str, &str)], code: i32, class: &str) -> (Doubles, Value) {
+    let doubles = Doubles::new(envs);
+    let run = doubles.push(&[]);
+    run.assert_code(code);
+    let doc = document(&run);
+    assert_envelope(&doc, "push", code);
+    assert_eq!(doc["error"]["class"], class, "{doc:#}");
+    assert_no_secret(&run, PASSWORD);
+    assert!(
+        run.stderr.contains("error: "),
+        "the error is also told on stderr:\n{}",
+        run.stderr
+    );
+    (doubles, doc)
+}
+
+// ---------------------------------------------------------------- success, for real
+
+#[test]
+fn success_with_real_oras_1_3_describes_the_whole_run() {
+    let testbed = Testbed::get();
+    let registry = Registry::start(false);
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(
+        &[
+            "push",
+            &path_str(&fixture_pack("hello-world")),
+            "--registry",
+            &registry.addr(),
+            "--project",
+            PROJECT,
+            "--username",
+            USER,
+            "--password-stdin",
+            "--plain-http",
+            "--oras",
+            &path_str(&testbed.oras_1_3),
+            "--allow-newer-oras",
+            "--output",
+            "json",
+        ],
+        PASSWORD,
+    );
+    run.assert_code(0);
+    let doc = document(&run);
+    assert_envelope(&doc, "push", 0);
+    assert_no_secret(&run, PASSWORD);
+    // The human account goes to stderr.
+    assert!(run.stderr.contains("[1/5]"), "{}", run.stderr);
+    assert!(run.stderr.contains("pushed "), "{}", run.stderr);
+
+    assert_eq!(doc["dry_run"], false);
+    assert_eq!(doc["registry"], registry.addr().as_str());
+    assert_eq!(doc["project"], PROJECT);
+    assert_eq!(doc["tools"]["oras"]["version"], "1.3.3", "{doc:#}");
+    assert_eq!(doc["tools"]["oras"]["path"], path_str(&testbed.oras_1_3));
+    assert_eq!(doc["tools"]["oras_mode"], "newer");
+    let tar_version = doc["tools"]["tar"]["version"].as_str().unwrap_or_default();
+    assert!(tar_version.starts_with("tar ("), "{doc:#}");
+
+    assert_eq!(
+        step_statuses(&doc),
+        pairs(&[
+            ("login", "ok"),
+            ("archive", "ok"),
+            ("push_base", "ok"),
+            ("push_pack", "ok"),
+            ("verify", "ok"),
+        ])
+    );
+    for step in doc["steps"].as_array().unwrap() {
+        assert!(
+            step["purpose"].as_str().is_some_and(|p| !p.is_empty()),
+            "{step:#}"
+        );
+        assert!(step["duration_ms"].is_u64(), "{step:#}");
+        let commands = step["commands"].as_array().expect("commands");
+        assert!(!commands.is_empty(), "{step:#}");
+        for command in commands {
+            let argv = command["argv"].as_array().expect("argv");
+            assert!(
+                argv.len() > 1 && argv.iter().all(Value::is_string),
+                "{command:#}"
+            );
+            let cwd = command["cwd"].as_str().unwrap_or_default();
+            assert!(cwd.starts_with('/'), "{command:#}");
+            // A look-up of a tag the registry does not hold yet ends non-zero ("absent").
+            if command["read_only"] == false {
+                assert_eq!(command["exit_code"], 0, "{command:#}");
+            } else {
+                assert!(command["exit_code"].is_i64(), "{command:#}");
+            }
+            assert!(command["signal"].is_null(), "{command:#}");
+            assert!(command["duration_ms"].is_u64(), "{command:#}");
+        }
+    }
+    let login = &doc["steps"][0]["commands"][0];
+    assert_eq!(login["stdin_secret"], true);
+    assert!(
+        login["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--password-stdin"),
+        "{login:#}"
+    );
+    // The archive is pushed from its own folder under its bare name.
+    let pack_push = &doc["steps"][3]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["read_only"] == false)
+        .expect("the pack push")
+        .clone();
+    assert!(
+        pack_push["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "hello-world-1.0.0.tar.gz"),
+        "{pack_push:#}"
+    );
+
+    let packs = doc["packs"].as_array().expect("packs");
+    assert_eq!(packs.len(), 1, "{doc:#}");
+    let pack = &packs[0];
+    let repo = format!("{PROJECT}/spectro-packs/archive/hello-world");
+    assert_eq!(pack["name"], "hello-world");
+    assert_eq!(pack["version"], "1.0.0");
+    assert_eq!(pack["status"], "pushed");
+    assert_eq!(
+        pack["reference"],
+        format!("{}/{repo}:1.0.0", registry.addr()).as_str()
+    );
+    // The digests are what the registry holds, as skopeo reads it.
+    let raw = testbed::inspect_raw(&registry, &format!("{repo}:1.0.0")).expect("skopeo");
+    assert_eq!(
+        pack["manifest_digest"],
+        packpush::digest::of_bytes(&raw).as_str()
+    );
+    let manifest: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(pack["layer"]["digest"], manifest["layers"][0]["digest"]);
+    assert_eq!(pack["layer"]["size"], manifest["layers"][0]["size"]);
+    assert_eq!(pack["layer"]["title"], "hello-world-1.0.0.tar.gz");
+    let base = pack["base_digest"].as_str().expect("base digest");
+    testbed::inspect_raw(
+        &registry,
+        &format!("{PROJECT}/spectro-packs/archive@{base}"),
+    )
+    .expect("the base-path artifact by the reported digest");
+    assert!(pack["error"].is_null());
+}
+
+// ------------------------------------------------------------------------ dry run
+
+#[test]
+fn dry_run_prints_the_plan_as_json_and_runs_nothing() {
+    let doubles = Doubles::new(&[]);
+    let run = doubles.push(&["--dry-run"]);
+    run.assert_code(0);
+    let doc = document(&run);
+    assert_envelope(&doc, "push", 0);
+    assert_no_secret(&run, PASSWORD);
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["tools"]["oras"]["version"], "1.0.0");
+    assert_eq!(doc["tools"]["oras_mode"], "strict");
+    assert_eq!(
+        step_statuses(&doc),
+        pairs(&[
+            ("login", "planned"),
+            ("archive", "planned"),
+            ("push_base", "planned"),
+            ("push_pack", "planned"),
+            ("verify", "planned"),
+        ])
+    );
+    let argv0: Vec<Vec<String>> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            s["commands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    assert!(c["exit_code"].is_null(), "{c:#}");
+                    assert!(c["duration_ms"].is_null(), "{c:#}");
+                    let argv = c["argv"].as_array().unwrap();
+                    format!(
+                        "{} {}",
+                        argv[0].as_str().unwrap(),
+                        argv[1].as_str().unwrap()
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let oras = double("oras");
+    let tar = double("tar");
+    assert_eq!(
+        argv0,
+        [
+            vec![format!("{oras} login")],
+            vec![format!("{tar} -czvf")],
+            vec![format!("{oras} push")],
+            vec![format!("{oras} manifest"), format!("{oras} push")],
+            vec![format!("{oras} manifest"), format!("{oras} manifest")],
+        ]
+    );
+    let pack = &doc["packs"][0];
+    assert_eq!(pack["status"], "planned");
+    assert_eq!(
+        pack["reference"],
+        format!("{DOUBLE_REGISTRY}/{PROJECT}/spectro-packs/archive/hello-world:1.0.0").as_str()
+    );
+    assert!(pack["manifest_digest"].is_null());
+    // Only the version probes ran.
+    assert_eq!(
+        doubles.calls(),
+        [
+            ("oras".to_string(), "version".to_string()),
+            ("tar".to_string(), "--version".to_string())
+        ]
+    );
+}
+
+// ------------------------------------------------------------------ failure classes
+
+#[test]
+fn usage_error_is_a_json_document_with_class_usage() {
+    let sandbox = Sandbox::new();
+    for args in [
+        vec!["push", "--output", "json", "--jobs", "0", "pack"],
+        vec!["push", "--output=json", "--no-such-flag"],
+        vec!["doctor", "--output", "json", "--tar"],
+    ] {
+        let run = sandbox.run(&args, "");
+        run.assert_code(2);
+        let doc = document(&run);
+        assert_envelope(&doc, args[0], 2);
+        assert_eq!(doc["error"]["class"], "usage", "{args:?}: {doc:#}");
+        assert!(doc["steps"].as_array().unwrap().is_empty());
+        // clap's own message stays on stderr.
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    }
+    // Without --output json, stdout stays empty.
+    let run = sandbox.run(&["push", "--no-such-flag"], "");
+    run.assert_code(2);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn preflight_failure_is_class_preflight_and_names_flags_and_variables() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(
+        &[
+            "push",
+            &path_str(&fixture_pack("hello-world")),
+            "--oras",
+            &double("oras"),
+            "--tar",
+            &double("tar"),
+            "--output",
+            "json",
+        ],
+        "",
+    );
+    run.assert_code(3);
+    let doc = document(&run);
+    assert_envelope(&doc, "push", 3);
+    assert_eq!(doc["error"]["class"], "preflight");
+    let details = doc["error"]["details"].to_string();
+    for name in [
+        "--registry",
+        "HARBOR_ADDRESS",
+        "--project",
+        "HARBOR_PROJECT",
+        "--username",
+        "HARBOR_USERNAME",
+        "HARBOR_PASSWORD",
+    ] {
+        assert!(details.contains(name), "{name} not in {details}");
+    }
+    // The tools were found before the inputs failed, and are reported.
+    assert_eq!(doc["tools"]["oras"]["version"], "1.0.0");
+    assert!(doc["steps"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn login_failure_with_real_oras_is_class_login() {
+    let testbed = Testbed::get();
+    let registry = Registry::start(false);
+    let sandbox = Sandbox::new();
+    let wrong = "not-the-password";
+    let run = sandbox.run(
+        &[
+            "push",
+            &path_str(&fixture_pack("hello-world")),
+            "--registry",
+            &registry.addr(),
+            "--project",
+            PROJECT,
+            "--username",
+            USER,
+            "--password-stdin",
+            "--plain-http",
+            "--oras",
+            &path_str(&testbed.oras_1_3),
+            "--allow-newer-oras",
+            "--output",
+            "json",
+        ],
+        wrong,
+    );
+    run.assert_code(4);
+    let doc = document(&run);
+    assert_envelope(&doc, "push", 4);
+    assert_eq!(doc["error"]["class"], "login");
+    assert_no_secret(&run, wrong);
+    assert_eq!(step_statuses(&doc)[0], ("login".into(), "failed".into()));
+    let login = &doc["steps"][0]["commands"][0];
+    assert!(
+        login["exit_code"].as_i64().is_some_and(|c| c != 0),
+        "{login:#}"
+    );
+    assert_eq!(doc["packs"][0]["status"], "not_run", "{doc:#}");
+}
+
+#[test]
+fn archive_failure_is_class_archive() {
+    let (_doubles, doc) = failing_push(&[("TAR_DOUBLE_FAIL", "1")], 5, "archive");
+    assert_eq!(
+        step_statuses(&doc),
+        pairs(&[
+            ("login", "ok"),
+            ("archive", "failed"),
+            ("push_base", "not_run"),
+            ("push_pack", "not_run"),
+            ("verify", "not_run")
+        ])
+    );
+    assert_eq!(doc["steps"][1]["commands"][0]["exit_code"], 2);
+    assert_eq!(doc["packs"][0]["status"], "failed");
+    assert_eq!(doc["packs"][0]["error"]["class"], "archive");
+}
+
+#[test]
+fn push_failure_is_class_push_and_the_archive_is_kept() {
+    let (_doubles, doc) = failing_push(&[("ORAS_DOUBLE_FAIL", "push-pack")], 6, "push");
+    assert_eq!(
+        step_statuses(&doc)[3],
+        ("push_pack".into(), "failed".into())
+    );
+    let pack = &doc["packs"][0];
+    assert_eq!(pack["status"], "failed");
+    assert_eq!(pack["error"]["class"], "push");
+    assert_eq!(pack["archive_kept"], true);
+    let archive = pack["archive"].as_str().unwrap();
+    assert!(Path::new(archive).is_file(), "{archive}");
+}
+
+#[test]
+fn verify_failure_is_class_verify() {
+    let (_doubles, doc) = failing_push(
+        &[
+            ("ORAS_DOUBLE_SHAPE", "newer"),
+            ("ORAS_DOUBLE_VERSION", "1.0.0"),
+        ],
+        7,
+        "verify",
+    );
+    assert_eq!(
+        step_statuses(&doc),
+        pairs(&[
+            ("login", "ok"),
+            ("archive", "ok"),
+            ("push_base", "ok"),
+            ("push_pack", "ok"),
+            ("verify", "failed"),
+        ])
+    );
+    let pack = &doc["packs"][0];
+    assert_eq!(pack["status"], "failed");
+    assert_eq!(pack["error"]["class"], "verify");
+    assert_eq!(pack["archive_kept"], true);
+}
+
+/// Runs a push whose pack push sleeps, sends SIGINT to packpush once the double is
+/// asleep, and returns the run.
+fn interrupted_push() -> Run {
+    let doubles = Doubles::new(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
+    let args = Doubles::args(&[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = doubles
+        .sandbox
+        .command(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start packpush");
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .expect("write the password");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let asleep = loop {
+        let found = fs::read_dir(doubles.log())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|dir| {
+                fs::read_to_string(dir.join("call")).is_ok_and(|c| c == "push-pack")
+                    && dir.join("pid").exists()
+            });
+        if let Some(dir) = found {
+            break dir;
+        }
+        assert!(Instant::now() < deadline, "the pack push never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let started = Instant::now();
+    let output = child.wait_with_output().expect("wait for packpush");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "packpush outlived SIGINT"
+    );
+    // The sleeping double was stopped by the same signal.
+    assert_eq!(
+        fs::read_to_string(asleep.join("signal")).unwrap_or_default(),
+        "INT"
+    );
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn sigint_ends_with_exit_130_and_a_json_document() {
+    let run = interrupted_push();
+    run.assert_code(130);
+    let doc = document(&run);
+    assert_envelope(&doc, "push", 130);
+    assert_no_secret(&run, PASSWORD);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("SIGINT")),
+        "{doc:#}"
+    );
+    assert_eq!(
+        step_statuses(&doc)[3..],
+        pairs(&[("push_pack", "failed"), ("verify", "not_run")])
+    );
+}
+
+#[test]
+fn sigint_error_class_is_interrupted() {
+    let run = interrupted_push();
+    let doc = document(&run);
+    assert_eq!(doc["error"]["class"], "interrupted", "{doc:#}");
+}
+
+#[test]
+fn steps_not_reached_are_listed_as_not_run() {
+    let (_doubles, doc) = failing_push(&[("TAR_DOUBLE_FAIL", "1")], 5, "archive");
+    assert_eq!(
+        step_statuses(&doc),
+        pairs(&[
+            ("login", "ok"),
+            ("archive", "failed"),
+            ("push_base", "not_run"),
+            ("push_pack", "not_run"),
+            ("verify", "not_run"),
+        ])
+    );
+}
+
+// -------------------------------------------------------------------------- doctor
+
+#[test]
+fn doctor_success_reports_the_real_tools() {
+    let testbed = Testbed::get();
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(
+        &[
+            "doctor",
+            "--oras",
+            &path_str(&testbed.oras_1_3),
+            "--allow-newer-oras",
+            "--output",
+            "json",
+        ],
+        "",
+    );
+    run.assert_code(0);
+    let doc = document(&run);
+    assert_envelope(&doc, "doctor", 0);
+    assert_eq!(doc["tools"]["oras"]["version"], "1.3.3");
+    assert_eq!(doc["tools"]["oras_mode"], "newer");
+    assert!(
+        doc["tools"]["tar"]["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("tar (")),
+        "{doc:#}"
+    );
+    assert!(run.stderr.contains("ok   oras 1.3.3"), "{}", run.stderr);
+}
+
+#[test]
+fn doctor_failure_is_class_preflight() {
+    let testbed = Testbed::get();
+    let sandbox = Sandbox::new();
+    // A newer oras without --allow-newer-oras.
+    let run = sandbox.run(
+        &[
+            "doctor",
+            "--oras",
+            &path_str(&testbed.oras_1_3),
+            "--output",
+            "json",
+        ],
+        "",
+    );
+    run.assert_code(3);
+    let doc = document(&run);
+    assert_envelope(&doc, "doctor", 3);
+    assert_eq!(doc["error"]["class"], "preflight");
+    assert!(
+        doc["error"]["details"]
+            .to_string()
+            .contains("--allow-newer-oras"),
+        "{doc:#}"
+    );
+    // A missing tar.
+    let run = sandbox.run(
+        &["doctor", "--tar", "/nonexistent/tar", "--output", "json"],
+        "",
+    );
+    run.assert_code(3);
+    let doc = document(&run);
+    assert_envelope(&doc, "doctor", 3);
+    assert!(doc["tools"]["tar"].is_null(), "{doc:#}");
+    assert!(
+        doc["error"]["details"].to_string().contains("--tar"),
+        "{doc:#}"
+    );
+}
