@@ -165,6 +165,19 @@ pub fn check(
     }
 
     let mut tar_options = tar::Options::default();
+    // GNU tar's -z runs gzip (bsdtar compresses by itself); a bastion
+    // without it would only fail at step 2.
+    let archives_folders = !args.pack_dirs.is_empty() || args.from.is_some();
+    if archives_folders
+        && args.compress_program.is_none()
+        && tar.as_ref().is_some_and(|t| t.version.contains("GNU tar"))
+        && which::which("gzip").is_err()
+    {
+        problems.push(Problem::new(
+            "gzip was not found on PATH, and GNU tar needs it for tar -czvf",
+            "install gzip (apt-get install gzip), or pass --compress-program with a gzip-compatible program",
+        ));
+    }
     if let Some(program) = &args.compress_program {
         match which::which(program) {
             Ok(path) => {
