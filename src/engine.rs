@@ -506,46 +506,33 @@ impl Engine<'_> {
     ) -> Result<Option<Vec<u8>>, Failure> {
         let command = &pack.lookup;
         self.progress().command(command, true);
-        let planned = CommandRecord::planned(command, true);
-        match run::run(
+        let outcome = self.spawn(
+            step,
             command,
-            None,
-            crate::run::Echo::Hidden,
             true,
-            self.settings.timeout,
-        ) {
-            Ok(outcome) => {
-                commands.push(planned.finished(Some(outcome.exit), outcome.duration));
-                if outcome.exit.success() {
-                    return Ok(Some(outcome.stdout));
-                }
-                if oras::says_not_found(&String::from_utf8_lossy(&outcome.stderr)) {
-                    return Ok(None);
-                }
-                let failure = self.command_failure(
-                    step,
-                    command,
-                    &outcome,
-                    &format!(
-                        "step 4 ({}): the read-only look-up of {} failed",
-                        step.purpose,
-                        pack.target.pack_reference()
-                    ),
-                );
-                // Nothing was pushed for this pack: replace the generic state line.
-                let mut failure = failure;
-                failure
-                    .details
-                    .retain(|d| !d.starts_with("registry state:"));
-                Err(failure.detail(
-                    "registry state: the base-path artifact is in the registry; nothing was pushed for this pack",
-                ))
-            }
-            Err(error) => {
-                commands.push(planned.finished(None, Duration::ZERO));
-                Err(self.run_error(step, command, error))
-            }
+            true,
+            crate::run::Echo::Hidden,
+            commands,
+        )?;
+        if outcome.exit.success() {
+            return Ok(Some(outcome.stdout));
         }
+        if oras::says_not_found(&String::from_utf8_lossy(&outcome.stderr)) {
+            return Ok(None);
+        }
+        let message = format!(
+            "step 4 ({}): the read-only look-up of {} failed",
+            step.purpose,
+            pack.target.pack_reference()
+        );
+        let mut failure = self.command_failure(step, command, &outcome, &message);
+        // Nothing was pushed for this pack: replace the generic state line.
+        failure
+            .details
+            .retain(|d| !d.starts_with("registry state:"));
+        Err(failure.detail(
+            "registry state: the base-path artifact is in the registry; nothing was pushed for this pack",
+        ))
     }
 
     fn verify(
@@ -694,32 +681,45 @@ impl Engine<'_> {
         records: &mut Vec<CommandRecord>,
     ) -> Result<Outcome, Failure> {
         self.progress().command(command, false);
+        let outcome = self.spawn(
+            step,
+            command,
+            read_only,
+            capture,
+            self.progress().echo(),
+            records,
+        )?;
+        if outcome.exit.success() {
+            self.progress().child_stderr(&outcome.stderr);
+            Ok(outcome)
+        } else {
+            let message = format!("step {} failed: {}", step.number, step.purpose);
+            Err(self.command_failure(step, command, &outcome, &message))
+        }
+    }
+
+    /// Starts a command and records it; the outcome comes back whatever its
+    /// exit status (the caller judges it). Only a command that could not
+    /// start, was interrupted or timed out is an error here.
+    fn spawn(
+        &self,
+        step: &Step,
+        command: &Command,
+        read_only: bool,
+        capture: bool,
+        echo: crate::run::Echo,
+        records: &mut Vec<CommandRecord>,
+    ) -> Result<Outcome, Failure> {
         let planned = CommandRecord::planned(command, read_only);
         let secret = if command.stdin_secret {
             self.settings.secret
         } else {
             None
         };
-        match run::run(
-            command,
-            secret,
-            self.progress().echo(),
-            capture,
-            self.settings.timeout,
-        ) {
+        match run::run(command, secret, echo, capture, self.settings.timeout) {
             Ok(outcome) => {
                 records.push(planned.finished(Some(outcome.exit), outcome.duration));
-                if outcome.exit.success() {
-                    self.progress().child_stderr(&outcome.stderr);
-                    Ok(outcome)
-                } else {
-                    Err(self.command_failure(
-                        step,
-                        command,
-                        &outcome,
-                        &format!("step {} failed: {}", step.number, step.purpose),
-                    ))
-                }
+                Ok(outcome)
             }
             Err(error) => {
                 records.push(planned.finished(None, Duration::ZERO));
