@@ -690,6 +690,9 @@ impl Engine<'_> {
             records,
         )?;
         if outcome.exit.success() {
+            if self.progress().echo() == crate::run::Echo::Hidden && !capture {
+                self.progress().child_stdout(&outcome.stdout);
+            }
             self.progress().child_stderr(&outcome.stderr);
             Ok(outcome)
         } else {

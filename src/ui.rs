@@ -17,6 +17,9 @@ pub trait Progress: Sync {
     fn command(&self, command: &Command, read_only: bool);
     /// A finished child's stderr (captured for error messages).
     fn child_stderr(&self, bytes: &[u8]);
+    /// A finished child's stdout, when `echo()` kept it out of sight
+    /// (`Echo::Hidden`): for a log, not for the screen.
+    fn child_stdout(&self, _bytes: &[u8]) {}
     fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord);
     fn note(&self, text: &str);
     fn warn(&self, text: &str);

@@ -151,6 +151,10 @@ impl Progress for Display<'_> {
         }
     }
 
+    fn child_stdout(&self, bytes: &[u8]) {
+        self.child_stderr(bytes);
+    }
+
     fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord) {
         self.clear();
         let label = self.labels.of(pack, step);
