@@ -423,7 +423,7 @@ impl Engine<'_> {
         })?;
 
         let (status, manifest_digest) = match existing {
-            Some(bytes) if layer_digest(&bytes).as_deref() == Some(archive_digest.as_str()) => {
+            Some(bytes) if self.holds_exactly(pack, &bytes, &archive_digest, archive_size) => {
                 let digest = digest::of_bytes(&bytes);
                 self.record(
                     Some(pack),
@@ -439,22 +439,45 @@ impl Engine<'_> {
                 (PackStatus::UpToDate, digest)
             }
             Some(bytes) if !self.settings.overwrite => {
+                let registry_layer = layer_digest(&bytes);
+                let same_archive = registry_layer.as_deref() == Some(archive_digest.as_str());
+                let (what, note, hint) = if same_archive {
+                    (
+                        "holds this archive, but not in the manifest shape Palette expects",
+                        "wrong manifest shape in the registry",
+                        "it was probably pushed by ORAS newer than 1.0.0 without --image-spec v1.0: \
+                         pass --overwrite to push it again in the 1.0.0 shape",
+                    )
+                } else {
+                    (
+                        "already holds this version with different content",
+                        "different content in the registry",
+                        "give the changed pack a new version in pack.json, or pass --overwrite to \
+                         replace this version; if only file times changed (a fresh checkout), push \
+                         with --reproducible (and SOURCE_DATE_EPOCH) so that equal content gives an \
+                         equal archive",
+                    )
+                };
                 let failure = Failure::new(
                     Class::Push,
                     format!(
-                        "step 4 ({}): the registry already holds {} with different content",
-                        step.purpose, pack.target.pack_reference()
+                        "step 4 ({}): the registry {what}: {}",
+                        step.purpose,
+                        pack.target.pack_reference()
                     ),
                 )
-                .detail(format!("registry layer: {}", layer_digest(&bytes).unwrap_or_else(|| "none".into())))
+                .detail(format!(
+                    "registry layer: {}",
+                    registry_layer.unwrap_or_else(|| "none".into())
+                ))
                 .detail(format!("local archive: {archive_digest}"))
                 .detail("nothing was pushed for this pack")
-                .hint("give the changed pack a new version in pack.json, or pass --overwrite to replace this version");
+                .hint(hint);
                 self.record(
                     Some(pack),
                     step,
                     Status::Failed,
-                    Some("different content in the registry".into()),
+                    Some(note.into()),
                     started,
                     commands,
                 );
@@ -495,6 +518,24 @@ impl Engine<'_> {
             )
             .map_err(|f| (f, Some(manifest_digest.clone())))?;
         Ok((status, manifest_digest, layer))
+    }
+
+    /// Whether a manifest the registry holds is exactly what this push would
+    /// produce: the 1.0.0 shape, and one layer that is the local archive.
+    fn holds_exactly(
+        &self,
+        pack: &PackPlan,
+        manifest: &[u8],
+        archive_digest: &str,
+        archive_size: u64,
+    ) -> bool {
+        let title = pack.target.archive_name();
+        let expected = ExpectedLayer {
+            title: &title,
+            digest: archive_digest,
+            size: archive_size,
+        };
+        verify::check_pack(manifest, &expected).is_ok()
     }
 
     /// `Some(manifest)` when the tag exists, `None` when the registry says it does not.

@@ -215,6 +215,7 @@ pub fn check(
                 target,
                 source,
                 created: None,
+                fixed_mtime: None,
             });
         }
     }
@@ -252,13 +253,10 @@ pub fn check(
             match epoch {
                 Ok(epoch) => {
                     newest = newest.max(epoch);
+                    // Each pack's own time: its archive must not depend on
+                    // which other packs share the run.
                     input.created = Some(sources::rfc3339(epoch));
-                    if let Source::Folder(_) = input.source {
-                        // Every pack archived in one run shares the tar options,
-                        // so they share the newest time too.
-                        tar_options.fixed_mtime =
-                            Some(tar_options.fixed_mtime.unwrap_or(0).max(epoch));
-                    }
+                    input.fixed_mtime = Some(epoch);
                 }
                 Err(p) => problems.push(p),
             }

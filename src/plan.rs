@@ -172,6 +172,8 @@ pub struct PackInput {
     pub source: Source,
     /// A fixed `org.opencontainers.image.created` (`--reproducible`).
     pub created: Option<String>,
+    /// The time every entry of this pack's archive gets (`--reproducible`).
+    pub fixed_mtime: Option<u64>,
 }
 
 /// The annotation that pins a manifest's creation time.
@@ -271,7 +273,14 @@ impl Plan {
                             vec![Command {
                                 display: tar.display.clone(),
                                 program: tar.path.clone(),
-                                args: tar::create_args(&archive, &dir.folder_name, tar_options),
+                                args: tar::create_args(
+                                    &archive,
+                                    &dir.folder_name,
+                                    &tar::Options {
+                                        fixed_mtime: input.fixed_mtime,
+                                        ..(*tar_options).clone()
+                                    },
+                                ),
                                 cwd: dir.parent.clone(),
                                 stdin_secret: false,
                             }],
@@ -415,6 +424,7 @@ mod tests {
                 parent: "/src".into(),
             }),
             created: None,
+            fixed_mtime: None,
         }
     }
 
@@ -535,6 +545,24 @@ mod tests {
                 .args
                 .contains(&"--image-spec".to_string())
         );
+    }
+
+    #[test]
+    fn each_pack_archives_with_its_own_fixed_time() {
+        let mut a = pack_input("a");
+        a.fixed_mtime = Some(1_600_000_000);
+        let mut b = pack_input("b");
+        b.fixed_mtime = Some(1_700_000_000);
+        let p = plan(Mode::Strict, Some("admin"), &[a, b]);
+        let mtime = |i: usize| {
+            p.packs[i].archive_step.commands[0]
+                .args
+                .iter()
+                .find(|a| a.starts_with("--mtime="))
+                .cloned()
+        };
+        assert_eq!(mtime(0).as_deref(), Some("--mtime=@1600000000"));
+        assert_eq!(mtime(1).as_deref(), Some("--mtime=@1700000000"));
     }
 
     #[test]

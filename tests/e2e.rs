@@ -306,3 +306,79 @@ fn newer_oras_without_opt_in_is_refused_before_anything_runs() {
         result.stdout
     );
 }
+
+#[test]
+fn the_dry_run_plan_is_a_script_that_pushes() {
+    let registry = Registry::start(false);
+    let sandbox = Sandbox::new();
+    let mut args = push_args(
+        &registry,
+        &Testbed::get().oras_1_3,
+        &["--plain-http", "--dry-run"],
+    );
+    args.retain(|a| a != "--password-stdin");
+    let plan = run(&sandbox, &args, "");
+    plan.assert_code(0);
+    assert!(
+        testbed::list_tags(
+            &registry,
+            &format!("{PROJECT}/spectro-packs/archive/hello-world")
+        )
+        .is_err(),
+        "the dry run pushed"
+    );
+
+    // The printed plan, run by sh with the password on its stdin (oras login reads it).
+    let script = sandbox.home().join("plan.sh");
+    std::fs::write(&script, &plan.stdout).unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg(&script)
+        .env("HOME", sandbox.home())
+        .env("TMPDIR", sandbox.home().join("tmp"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PASSWORD.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let raw = testbed::inspect_raw(
+        &registry,
+        &format!("{PROJECT}/spectro-packs/archive/hello-world:1.0.0"),
+    )
+    .unwrap();
+    let manifest: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.unknown.config.v1+json"
+    );
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "hello-world-1.0.0.tar.gz"
+    );
+    // The script's private folder (with the login in it) is removed on exit.
+    let leftovers: Vec<_> = std::fs::read_dir(sandbox.home().join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        leftovers
+            .iter()
+            .all(|p| !p.join("registry-config.json").exists()),
+        "{leftovers:?}"
+    );
+}

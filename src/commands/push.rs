@@ -91,14 +91,14 @@ fn push(
     report.warnings.extend(ready.warnings.iter().cloned());
 
     if args.dry_run {
+        // The plan is printed as a script: the folders a real run creates
+        // are shell variables, so the commands can be copied and run.
         let layout = Layout {
-            work_dir: Utf8PathBuf::from(format!(
-                "{}/packpush-XXXXXX",
-                std::env::temp_dir().display()
-            )),
-            output_dir: args.output_dir.clone().unwrap_or_else(|| {
-                format!("{}/packpush-archive-XXXXXX", std::env::temp_dir().display()).into()
-            }),
+            work_dir: Utf8PathBuf::from(WORK_VAR),
+            output_dir: match &args.output_dir {
+                Some(dir) => inputs::absolute(dir)?,
+                None => Utf8PathBuf::from(OUT_VAR),
+            },
         };
         let plan = build_plan(&ready, args, &layout);
         report.steps = planned_steps(&plan);
@@ -108,7 +108,8 @@ fn push(
             .map(|p| pack_record(p, None, None, false))
             .collect();
         if !ui.json() {
-            print_plan(&plan, &ready);
+            // A closed stdout (`| head`) is not an error of the plan.
+            let _ = print_plan(&plan, &ready, args);
         }
         return Ok(());
     }
@@ -292,8 +293,19 @@ fn build_plan(ready: &Ready, args: &PushArgs, layout: &Layout) -> Plan {
     })
 }
 
-fn print_plan(plan: &Plan, ready: &Ready) {
-    println!(
+/// Shell variables that stand for the folders a real run creates.
+const WORK_VAR: &str = "$WORK";
+const OUT_VAR: &str = "$OUT";
+const BASE_DIGEST_VAR: &str = "$BASE_DIGEST";
+
+/// The plan as a shell script: every command in order, ready to copy. The
+/// private folder and the archive folder are `mktemp -d` folders, and the
+/// base-path digest is computed from the manifest oras exported.
+fn print_plan(plan: &Plan, ready: &Ready, args: &PushArgs) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "# packpush plan: {} pack(s) to {} (oras {}{}, {})",
         plan.packs.len(),
         plan.base_repository(),
@@ -304,24 +316,109 @@ fn print_plan(plan: &Plan, ready: &Ready) {
             ""
         },
         ready.tar.version
-    );
+    )?;
+    writeln!(out, "set -e")?;
+    writeln!(out, "umask 077")?;
+    writeln!(
+        out,
+        "WORK=$(mktemp -d)   # private: the login and the exported manifests"
+    )?;
+    writeln!(out, "trap 'rm -rf \"$WORK\"' EXIT")?;
+    if plan.packs.iter().any(|p| p.archive_written) {
+        match &args.output_dir {
+            None => writeln!(out, "OUT=$(mktemp -d)    # the archives")?,
+            Some(_) => writeln!(
+                out,
+                "mkdir -p {}",
+                script_word(plan.packs[0].archive.parent().map_or("", |p| p.as_str()))
+            )?,
+        }
+    }
+    if args.registry_config.is_none() && !args.skip_login {
+        writeln!(out, "printf '{{}}' > \"$WORK\"/registry-config.json")?;
+    }
     for (pack, step) in plan.ordered_steps() {
         let who = pack
             .map(|p| format!(" [{}]", p.label()))
             .unwrap_or_default();
-        println!("# {}.{who} {}", step.number, step.purpose);
+        writeln!(out, "# {}.{who} {}", step.number, step.purpose)?;
         if let Some(why) = &step.skipped {
-            println!("#    skipped: {why}");
+            writeln!(out, "#    skipped: {why}")?;
         }
         if step.kind == crate::plan::StepKind::PushPack
             && let Some(pack) = pack
         {
-            println!("#    read-only look-up first; an identical version is not pushed again:");
-            println!("{}", pack.lookup.shell_line(true));
+            writeln!(
+                out,
+                "#    read-only look-up first; an identical version is not pushed again:"
+            )?;
+            writeln!(out, "{} || true", script_line(&pack.lookup))?;
+        }
+        if step.kind == crate::plan::StepKind::Verify {
+            writeln!(
+                out,
+                "BASE_DIGEST=sha256:$(sha256sum \"$WORK\"/base-manifest.json | cut -d' ' -f1)"
+            )?;
         }
         for command in &step.commands {
-            println!("{}", command.shell_line(true));
+            writeln!(out, "{}", script_line(command))?;
         }
+    }
+    Ok(())
+}
+
+/// `cd DIR && PROGRAM ARGS` with the folder variables left for the shell to
+/// expand and everything else quoted.
+fn script_line(command: &crate::run::Command) -> String {
+    let argv: Vec<String> = command
+        .argv()
+        .iter()
+        .map(|a| script_word(&a.replace(crate::plan::BASE_DIGEST_PLACEHOLDER, BASE_DIGEST_VAR)))
+        .collect();
+    let mut line = format!(
+        "cd {} && {}",
+        script_word(command.cwd.as_str()),
+        argv.join(" ")
+    );
+    if command.stdin_secret {
+        line.push_str(&format!(
+            "   # password on stdin: {}",
+            crate::secret::REDACTED
+        ));
+    }
+    line
+}
+
+/// One shell word: `$WORK`, `$OUT` and `$BASE_DIGEST` stay variables
+/// (double-quoted), the rest is quoted as needed.
+fn script_word(word: &str) -> String {
+    let mut result = String::new();
+    let mut rest = word;
+    while !rest.is_empty() {
+        let next = [WORK_VAR, OUT_VAR, BASE_DIGEST_VAR]
+            .iter()
+            .filter_map(|v| rest.find(v).map(|i| (i, *v)))
+            .min_by_key(|(i, _)| *i);
+        match next {
+            Some((i, var)) => {
+                if i > 0 {
+                    result.push_str(&shell_words::quote(&rest[..i]));
+                }
+                result.push('"');
+                result.push_str(var);
+                result.push('"');
+                rest = &rest[i + var.len()..];
+            }
+            None => {
+                result.push_str(&shell_words::quote(rest));
+                rest = "";
+            }
+        }
+    }
+    if result.is_empty() {
+        "''".to_string()
+    } else {
+        result
     }
 }
 
@@ -509,4 +606,24 @@ fn create_private_file(path: &camino::Utf8Path) -> Result<(), Failure> {
         .map_err(|e| Failure::new(Class::Other, format!("cannot create {path}: {e}")))?;
     file.write_all(b"{}")
         .map_err(|e| Failure::new(Class::Other, format!("cannot write {path}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_words_keep_the_folder_variables() {
+        assert_eq!(
+            script_word("$WORK/registry-config.json"),
+            "\"$WORK\"/registry-config.json"
+        );
+        assert_eq!(
+            script_word("h:5/p/spectro-packs/archive@$BASE_DIGEST"),
+            "h:5/p/spectro-packs/archive@\"$BASE_DIGEST\""
+        );
+        assert_eq!(script_word("/my dir/x"), "'/my dir/x'");
+        assert_eq!(script_word("robot$p+ci"), "'robot$p+ci'");
+        assert_eq!(script_word(""), "''");
+    }
 }
