@@ -13,7 +13,7 @@ Examples:
   printf '%s' \"$HARBOR_PASSWORD\" | packpush push ./mypack --password-stdin
 
   # show the exact commands without running anything
-  packpush push ./mypack --registry harbor.example.com --project packs --dry-run";
+  packpush push ./mypack --registry harbor.example.com --project packs --username admin --dry-run";
 
 const DOCTOR_EXAMPLES: &str = "\
 Examples:
@@ -230,7 +230,8 @@ pub struct PushArgs {
     /// passed to tar as `-I PROG`.
     #[arg(long, value_name = "PROG")]
     pub compress_program: Option<String>,
-    /// Stop any step that runs longer than this (e.g. 90s, 10m, 1h).
+    /// Stop any oras or tar command that runs longer than this (e.g. 90s, 10m, 1h).
+    /// The limit applies to each command on its own, not to a whole step or run.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
@@ -272,7 +273,7 @@ pub struct GuideArgs {
     /// Compress with this program instead of gzip (e.g. pigz).
     #[arg(long, value_name = "PROG")]
     pub compress_program: Option<String>,
-    /// Stop any step that runs longer than this (e.g. 90s, 10m).
+    /// Stop any oras or tar command that runs longer than this (e.g. 90s, 10m), as for push.
     #[arg(long, value_name = "DURATION", value_parser = duration_text)]
     pub timeout: Option<String>,
 }

@@ -33,7 +33,7 @@ pub fn of_file(path: &Utf8Path) -> std::io::Result<(String, u64)> {
 #[derive(Debug)]
 pub struct Follower {
     done: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: std::thread::JoinHandle<std::io::Result<(String, u64)>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<(String, u64)>>>,
 }
 
 impl Follower {
@@ -62,15 +62,29 @@ impl Follower {
             }
             Ok((format!("sha256:{:x}", hasher.finalize()), size))
         });
-        Ok(Follower { done, thread })
+        Ok(Follower {
+            done,
+            thread: Some(thread),
+        })
     }
 
     /// Says the writer has finished and waits for the digest and size.
-    pub fn finish(self) -> std::io::Result<(String, u64)> {
+    pub fn finish(mut self) -> std::io::Result<(String, u64)> {
         self.done.store(true, std::sync::atomic::Ordering::SeqCst);
         self.thread
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the hashing thread panicked")))
+            .take()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the hashing thread panicked")))
+            })
+            .unwrap_or_else(|| Err(std::io::Error::other("the digest was already taken")))
+    }
+}
+
+impl Drop for Follower {
+    /// An abandoned follower (the run stopped) reads to the end once and stops.
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

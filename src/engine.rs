@@ -93,9 +93,10 @@ struct Engine<'a> {
 }
 
 /// Where the archive's digest comes from: hashed while tar wrote it, or
-/// hashed from a carried-in file in the background.
+/// hashed from a carried-in file in the background while the run goes on.
 enum Hashing {
     Following(Follower),
+    Thread(std::thread::JoinHandle<std::io::Result<(String, u64)>>),
     Done(std::io::Result<(String, u64)>),
 }
 
@@ -103,6 +104,9 @@ impl Hashing {
     fn finish(self) -> std::io::Result<(String, u64)> {
         match self {
             Hashing::Following(follower) => follower.finish(),
+            Hashing::Thread(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the hashing thread panicked"))),
             Hashing::Done(result) => result,
         }
     }
@@ -278,7 +282,7 @@ impl Engine<'_> {
             return Ok(());
         }
         let mut commands = Vec::new();
-        let result = self.run(None, step, &step.commands[0], false, false, &mut commands);
+        let result = self.run(step, &step.commands[0], false, false, &mut commands);
         self.close(None, step, started, commands, result.map(|_| None))
     }
 
@@ -299,7 +303,9 @@ impl Engine<'_> {
                 started,
                 vec![],
             );
-            return Ok(Hashing::Done(digest::of_file(&path)));
+            return Ok(Hashing::Thread(std::thread::spawn(move || {
+                digest::of_file(&path)
+            })));
         }
         // Claim the name first (O_EXCL): a file that appeared since the
         // preflight is never overwritten, and a partial archive is ours to remove.
@@ -328,14 +334,7 @@ impl Engine<'_> {
         }
         let follower = Follower::start(&pack.archive);
         let mut commands = Vec::new();
-        let result = self.run(
-            Some(pack),
-            step,
-            &step.commands[0],
-            false,
-            false,
-            &mut commands,
-        );
+        let result = self.run(step, &step.commands[0], false, false, &mut commands);
         // tar said it succeeded: the archive must exist and be gzip output.
         let result = result.and_then(|_| {
             let mut head = [0u8; 2];
@@ -376,7 +375,7 @@ impl Engine<'_> {
         self.progress().step_started(None, step);
         let mut commands = Vec::new();
         let result = self
-            .run(None, step, &step.commands[0], false, false, &mut commands)
+            .run(step, &step.commands[0], false, false, &mut commands)
             .and_then(|_| read_export(&export_path(&step.commands[0]), step))
             .map(|bytes| digest::of_bytes(&bytes));
         let digest = result.as_ref().ok().cloned();
@@ -485,14 +484,7 @@ impl Engine<'_> {
             }
             _ => {
                 let result = self
-                    .run(
-                        Some(pack),
-                        step,
-                        &step.commands[0],
-                        false,
-                        false,
-                        &mut commands,
-                    )
+                    .run(step, &step.commands[0], false, false, &mut commands)
                     .and_then(|_| read_export(&pack.export_manifest, step))
                     .map(|bytes| digest::of_bytes(&bytes));
                 let digest = result.as_ref().ok().cloned();
@@ -589,14 +581,7 @@ impl Engine<'_> {
         let label = pack.label();
         self.progress().step_started(Some(&label), step);
         let mut commands = Vec::new();
-        let fetched = self.run(
-            Some(pack),
-            step,
-            &step.commands[0],
-            true,
-            true,
-            &mut commands,
-        );
+        let fetched = self.run(step, &step.commands[0], true, true, &mut commands);
         let base_fetch = self.plan.fetch_base(base_digest, self.settings.work_dir);
         debug_assert!(
             step.commands[1]
@@ -605,7 +590,7 @@ impl Engine<'_> {
                 .any(|a| a.contains(BASE_DIGEST_PLACEHOLDER))
         );
         let fetched_base = fetched.and_then(|pack_out| {
-            self.run(Some(pack), step, &base_fetch, true, true, &mut commands)
+            self.run(step, &base_fetch, true, true, &mut commands)
                 .map(|base_out| (pack_out, base_out))
         });
         let (pack_out, base_out) = match fetched_base {
@@ -714,7 +699,6 @@ impl Engine<'_> {
     /// exit status, the tail of stderr and hints.
     fn run(
         &self,
-        _pack: Option<&PackPlan>,
         step: &Step,
         command: &Command,
         read_only: bool,

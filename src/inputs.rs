@@ -91,7 +91,13 @@ pub fn check(
 ) -> Result<Ready, Box<(Failure, Partial)>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let (oras, tar) = preflight::check_tools(&args.tools, &mut problems);
+    // GNU tar's -z runs gzip; only folders are archived here.
+    let archives_folders = !args.pack_dirs.is_empty() || args.from.is_some();
+    let (oras, tar) = preflight::check_tools(
+        &args.tools,
+        archives_folders && args.compress_program.is_none(),
+        &mut problems,
+    );
 
     let registry = required(
         &args.registry,
@@ -165,19 +171,6 @@ pub fn check(
     }
 
     let mut tar_options = tar::Options::default();
-    // GNU tar's -z runs gzip (bsdtar compresses by itself); a bastion
-    // without it would only fail at step 2.
-    let archives_folders = !args.pack_dirs.is_empty() || args.from.is_some();
-    if archives_folders
-        && args.compress_program.is_none()
-        && tar.as_ref().is_some_and(|t| t.version.contains("GNU tar"))
-        && which::which("gzip").is_err()
-    {
-        problems.push(Problem::new(
-            "gzip was not found on PATH, and GNU tar needs it for tar -czvf",
-            "install gzip (apt-get install gzip), or pass --compress-program with a gzip-compatible program",
-        ));
-    }
     if let Some(program) = &args.compress_program {
         match which::which(program) {
             Ok(path) => {
@@ -230,7 +223,7 @@ pub fn check(
         }
     }
     if let Some(dir) = &args.output_dir {
-        check_output_dir(dir, &inputs, args.dry_run, &mut problems);
+        check_output_dir(dir, &inputs, &mut problems);
     }
 
     let mut base_created = None;
@@ -358,29 +351,27 @@ fn resolve_packs(
             ));
         }
         let findings = pack::validate(&dir, &json);
-        warnings.extend(
-            findings
-                .warnings
-                .iter()
-                .map(|w| format!("{}: {w}", dir.folder_name)),
+        take_findings(
+            &dir.folder_name,
+            findings,
+            args.skip_pack_checks,
+            problems,
+            warnings,
         );
-        if args.skip_pack_checks {
-            for problem in &findings.errors {
-                warnings.push(format!(
-                    "--skip-pack-checks: pushing although {}",
-                    problem.what
-                ));
-            }
-        } else {
-            problems.extend(findings.errors);
-        }
         if let Some((name, version)) = check_identity(args, sources, single, &json, problems) {
             packs.push((Source::Folder(dir), name, version));
         }
     }
     for file in &args.archive {
         match sources::inspect_archive(file) {
-            Ok((archive, json)) => {
+            Ok((archive, json, findings)) => {
+                take_findings(
+                    &archive.file_name,
+                    findings,
+                    args.skip_pack_checks,
+                    problems,
+                    warnings,
+                );
                 if let Some((name, version)) =
                     check_identity(args, sources, single, &json, problems)
                 {
@@ -391,6 +382,28 @@ fn resolve_packs(
         }
     }
     packs
+}
+
+/// A pack's rule findings: warnings are said; errors stop the push unless
+/// `--skip-pack-checks`, which turns them into warnings that say so.
+fn take_findings(
+    label: &str,
+    findings: pack::Findings,
+    skip_pack_checks: bool,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) {
+    warnings.extend(findings.warnings.iter().map(|w| format!("{label}: {w}")));
+    if skip_pack_checks {
+        for problem in &findings.errors {
+            warnings.push(format!(
+                "--skip-pack-checks: pushing although {}",
+                problem.what
+            ));
+        }
+    } else {
+        problems.extend(findings.errors);
+    }
 }
 
 /// The pack's name and version: pack.json's, which a flag or variable must
@@ -574,12 +587,24 @@ fn tls(args: &PushArgs, problems: &mut Vec<Problem>) -> Tls {
     Tls::CaFile(absolute(ca).unwrap_or_else(|_| ca.clone()))
 }
 
-fn check_output_dir(
-    dir: &Utf8Path,
-    packs: &[PackInput],
-    dry_run: bool,
-    problems: &mut Vec<Problem>,
-) {
+fn check_output_dir(dir: &Utf8Path, packs: &[PackInput], problems: &mut Vec<Problem>) {
+    // The archive must not end up inside the folder tar is archiving.
+    if let Ok(out) = absolute(dir) {
+        let out = std::fs::canonicalize(&out)
+            .ok()
+            .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+            .unwrap_or(out);
+        for input in packs {
+            if let Source::Folder(pack) = &input.source
+                && out.starts_with(&pack.path)
+            {
+                problems.push(Problem::new(
+                    format!("--output-dir {dir} is inside the pack folder {}: tar would archive the archive", pack.path),
+                    "pass an --output-dir outside the pack folder",
+                ));
+            }
+        }
+    }
     if dir.exists() && !dir.is_dir() {
         problems.push(Problem::new(
             format!("--output-dir {dir} is not a folder"),
@@ -601,7 +626,6 @@ fn check_output_dir(
     }
     // The folder, or the nearest folder above it that exists (where it will
     // be created), must be writable. Asked of the kernel, not by writing.
-    let _ = dry_run;
     let existing = dir
         .ancestors()
         .find(|a| a.as_str().is_empty() || a.is_dir());

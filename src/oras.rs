@@ -64,7 +64,12 @@ pub fn parse_version(output: &str) -> Result<Version, String> {
 pub fn mode_for(version: &Version, allow_newer: bool) -> Result<Mode, String> {
     let exact = Version::new(1, 0, 0);
     let newer_floor = Version::new(1, 1, 0);
-    if *version == exact {
+    if !version.pre.is_empty() {
+        Err(format!(
+            "oras {version} is a pre-release, which packpush never uses: Palette's documentation \
+             requires exactly 1.0.0 (--allow-newer-oras accepts released versions from 1.1.0 on)"
+        ))
+    } else if *version == exact {
         Ok(Mode::Strict)
     } else if *version >= newer_floor && allow_newer {
         Ok(Mode::Newer)
@@ -170,6 +175,36 @@ pub fn says_not_found(stderr: &str) -> bool {
         })
 }
 
+/// Phrases with which oras (or the registry through it) says the
+/// credentials were refused or are missing. A bare "401" or "credential" is
+/// not enough: digits appear in ports and digests, and oras 1.1+ starts
+/// every failed login with "failed to validate the credentials", whatever
+/// the cause (a refused connection, an untrusted certificate).
+const CREDENTIALS_REFUSED: &[&str] = &[
+    "status code 401",
+    "unauthorized",
+    "authentication required",
+    "credential required",
+    "basic credential not found",
+];
+
+/// Phrases of a tag immutability rule (Harbor answers 412 "Failed to process
+/// request due to 'repo:tag' configured as immutable.").
+const IMMUTABLE: &[&str] = &["status code 412", "precondition failed", "immutable"];
+
+/// Phrases of a refused write: the registry's 403, or its `denied` error
+/// code ("denied: requested access to the resource is denied"). A local
+/// file's "permission denied" is not one.
+const WRITE_DENIED: &[&str] = &[
+    "status code 403",
+    "denied: ",
+    "requested access to the resource is denied",
+];
+
+fn says_any(text: &str, phrases: &[&str]) -> bool {
+    phrases.iter().any(|p| text.contains(p))
+}
+
 /// Hints for the error texts oras prints for known causes.
 pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
     let text = stderr.to_ascii_lowercase();
@@ -193,7 +228,7 @@ pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
             "nothing answered at {registry}: check the address and port, and that the registry is running"
         ));
     }
-    if text.contains("401") || text.contains("unauthorized") || text.contains("credential") {
+    if says_any(&text, CREDENTIALS_REFUSED) {
         hints.push(
             "the registry refused the credentials: check --username and the password \
              (a Harbor robot account is named 'robot$PROJECT+NAME')"
@@ -204,14 +239,13 @@ pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
              create it in the Harbor UI (Projects > New Project) first"
         ));
     }
-    if text.contains("immutable") || text.contains("412") || text.contains("precondition failed") {
-        // Harbor: 412 "Failed to process request due to 'repo:tag' configured as immutable."
+    if says_any(&text, IMMUTABLE) {
         hints.push(format!(
             "a tag immutability rule of the Harbor project '{project}' protects this version: \
              push the changed pack under a new version in pack.json (an immutable version \
              cannot be replaced, not even with --overwrite)"
         ));
-    } else if text.contains("403") || text.contains("denied") {
+    } else if says_any(&text, WRITE_DENIED) {
         hints.push(format!(
             "the registry denied the write: the account needs push rights in the project \
              '{project}' (a Harbor robot account needs the push permission)"
@@ -259,6 +293,181 @@ mod tests {
         assert!(mode_for(&v("0.16.0"), true).is_err());
         assert!(mode_for(&v("1.0.1"), true).is_err());
         assert!(mode_for(&v("1.1.0-rc.1"), true).is_err());
+    }
+
+    #[test]
+    fn pre_releases_are_refused_even_with_allow_newer_oras() {
+        for version in ["1.2.0-rc.1", "1.3.0-beta.2", "1.0.0-rc.3", "2.0.0-alpha"] {
+            for allow_newer in [false, true] {
+                let refused = mode_for(&v(version), allow_newer)
+                    .expect_err(&format!("{version} (allow newer: {allow_newer})"));
+                assert!(refused.contains("pre-release"), "{refused}");
+            }
+        }
+        assert_eq!(mode_for(&v("1.2.0"), true), Ok(Mode::Newer));
+    }
+
+    /// `(title, stderr)` of every failed call in a recorded transcript.
+    fn failures(log: &str) -> Vec<(String, String)> {
+        log.split("\n### ")
+            .skip(1)
+            .filter(|section| !section.contains("--- rc=0 "))
+            .map(|section| {
+                let title = section.lines().next().unwrap().to_string();
+                let stderr = section
+                    .split_once("--- stderr ---\n")
+                    .and_then(|(_, rest)| rest.split_once("--- rc="))
+                    .map(|(stderr, _)| stderr.to_string())
+                    .unwrap();
+                (title, stderr)
+            })
+            .collect()
+    }
+
+    fn transcript(name: &str) -> String {
+        std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+    }
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/oras");
+    const VERSIONS: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.3"];
+
+    fn credential_hint(hints: &[String]) -> bool {
+        hints.iter().any(|h| h.contains("refused the credentials"))
+    }
+
+    fn hints_of(stderr: &str) -> Vec<String> {
+        hints_for(stderr, "127.0.0.1:5005", "spectro-oci-registry")
+    }
+
+    #[test]
+    fn every_recorded_failure_gets_the_hints_of_its_cause_only() {
+        let mut seen = 0;
+        for version in VERSIONS {
+            let mut logs = failures(&transcript(&format!("{version}/flow.log")));
+            logs.extend(
+                failures(&transcript("registry-stopped.log"))
+                    .into_iter()
+                    .filter(|(title, _)| title.starts_with(&format!("[{version}]"))),
+            );
+            for (title, stderr) in logs {
+                seen += 1;
+                let hints = hints_of(&stderr);
+                let context = format!("{version} {title}:\n{stderr}\nhints: {hints:#?}");
+                let credentials =
+                    title.contains("WRONG password") || title.contains("NO credentials");
+                assert_eq!(credential_hint(&hints), credentials, "{context}");
+                let certificate = title.contains("no --ca-file");
+                assert_eq!(
+                    hints.iter().any(|h| h.contains("--ca-file")),
+                    certificate,
+                    "{context}"
+                );
+                let stopped = title.contains("registry stopped");
+                assert_eq!(
+                    hints.iter().any(|h| h.contains("nothing answered")),
+                    stopped,
+                    "{context}"
+                );
+                assert_eq!(
+                    hints.iter().any(|h| h.contains("add --plain-http")),
+                    title.contains("WITHOUT --plain-http to HTTP"),
+                    "{context}"
+                );
+                assert!(
+                    !hints
+                        .iter()
+                        .any(|h| h.contains("immutab") || h.contains("denied")),
+                    "{context}"
+                );
+            }
+        }
+        // Each version's failures: wrong password, no credentials, TLS, ...
+        assert!(seen >= 40, "only {seen} recorded failures");
+    }
+
+    #[test]
+    fn oras_1_1_login_failures_are_not_taken_for_refused_credentials() {
+        // oras 1.1+ starts every failed login this way, whatever the cause.
+        let refused = "Error: failed to validate the credentials for 127.0.0.1:5005: Get \
+            \"http://127.0.0.1:5005/v2/\": dial tcp 127.0.0.1:5005: connect: connection refused";
+        let hints = hints_of(refused);
+        assert!(!credential_hint(&hints), "{hints:#?}");
+        assert!(
+            hints.iter().any(|h| h.contains("nothing answered")),
+            "{hints:#?}"
+        );
+        let x509 = "Error: failed to validate the credentials for 127.0.0.1:5006: Get \
+            \"https://127.0.0.1:5006/v2/\": tls: failed to verify certificate: x509: \
+            certificate signed by unknown authority";
+        let hints = hints_of(x509);
+        assert!(!credential_hint(&hints), "{hints:#?}");
+        assert!(hints.iter().any(|h| h.contains("--ca-file")), "{hints:#?}");
+        // ... and when the credentials are wrong, it says so.
+        let wrong = "Error: failed to validate the credentials for 127.0.0.1:5005: GET \
+            \"http://127.0.0.1:5005/v2/\": response status code 401: unauthorized: authentication required";
+        assert!(credential_hint(&hints_of(wrong)));
+    }
+
+    #[test]
+    fn ports_and_digests_are_not_status_codes() {
+        for stderr in [
+            "Error: Get \"http://127.0.0.1:4013/v2/\": dial tcp 127.0.0.1:4013: connect: connection refused",
+            "Error: Head \"http://10.0.0.5:41203/v2/p/manifests/sha256:4030412a\": dial tcp 10.0.0.5:41203: connect: connection refused",
+            "Error: Get \"http://harbor:4030/v2/\": dial tcp: lookup harbor: no such host",
+            "Error: Head \"http://r:5000/v2/p/manifests/sha256:401403412\": i/o timeout",
+        ] {
+            let hints = hints_of(stderr);
+            assert_eq!(hints.len(), 1, "{stderr}: {hints:#?}");
+            assert!(
+                hints[0].contains("nothing answered"),
+                "{stderr}: {hints:#?}"
+            );
+        }
+        // A local file's permission is not the registry's refusal.
+        assert!(hints_of("Error: open mypack-1.0.0.tar.gz: permission denied").is_empty());
+    }
+
+    #[test]
+    fn refused_writes_and_immutable_tags() {
+        let denied = hints_of(
+            "Error response from registry: failed to push: denied: requested access to the resource is denied",
+        );
+        assert!(
+            denied.iter().any(|h| h.contains("push rights")),
+            "{denied:#?}"
+        );
+        let forbidden = hints_of(
+            "Error: PUT \"https://r/v2/p/manifests/1.0.0\": response status code 403: Forbidden",
+        );
+        assert!(
+            forbidden.iter().any(|h| h.contains("push rights")),
+            "{forbidden:#?}"
+        );
+        let immutable = hints_of(
+            "Error: PUT \"https://r/v2/p/manifests/1.0.0\": response status code 412: Precondition Failed: \
+             Failed to process request due to 'p:1.0.0' configured as immutable.",
+        );
+        assert!(
+            immutable.iter().any(|h| h.contains("immutability")),
+            "{immutable:#?}"
+        );
+        assert!(
+            !immutable.iter().any(|h| h.contains("push rights")),
+            "{immutable:#?}"
+        );
+    }
+
+    #[test]
+    fn parses_every_recorded_oras_version() {
+        for version in VERSIONS {
+            let log = transcript(&format!("{version}/flow.log"));
+            let output = log
+                .split_once("$ oras version\n--- stdout ---\n")
+                .and_then(|(_, rest)| rest.split_once("--- stderr ---"))
+                .unwrap()
+                .0;
+            assert_eq!(parse_version(output).unwrap(), v(version));
+        }
     }
 
     fn oras(mode: Mode) -> Oras {

@@ -11,6 +11,8 @@ use crate::error::Problem;
 mod folder;
 mod rules;
 
+pub use folder::{Found, PackFiles, check_required, not_png};
+
 /// A pack folder resolved for archiving.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackDir {
@@ -202,11 +204,20 @@ impl Findings {
     }
 }
 
+/// Applies the pack.json rules to `document`, wherever the pack is: `file`
+/// names the pack.json in messages, and `files` is where the paths it names
+/// (`charts`, `kubeManifests`) are looked for. The rules of a pack folder
+/// (`validate`) and of a carried-in archive both come through here.
+pub fn check_document(file: &Utf8Path, document: &Value, files: &dyn PackFiles) -> Findings {
+    let mut findings = Findings::default();
+    rules::check(file, document, files, &mut findings);
+    findings
+}
+
 /// Applies every pack.json rule and every folder rule to a pack whose
 /// pack.json has been read, and reports everything found.
 pub fn validate(dir: &PackDir, json: &PackJson) -> Findings {
-    let mut findings = Findings::default();
-    rules::check(dir, &json.document, &mut findings);
+    let mut findings = check_document(&dir.path.join("pack.json"), &json.document, dir);
     folder::check(dir, &mut findings);
     findings
 }
@@ -216,18 +227,20 @@ pub fn validate(dir: &PackDir, json: &PackJson) -> Findings {
 /// logo. The `PackJson` is there when its `name` and `version` are usable.
 pub fn inspect(dir: &PackDir) -> (Option<PackJson>, Findings) {
     let file = dir.path.join("pack.json");
-    let mut findings = Findings::default();
-    let json = match load_document(&file) {
+    let (json, mut findings) = match load_document(&file) {
         Ok(document) => {
             // The document rules report unusable names and versions in the
             // same words as `pack_json`, so its own problems are not kept.
-            rules::check(dir, &document, &mut findings);
-            pack_json(&file, document).ok()
+            let findings = check_document(&file, &document, dir);
+            (pack_json(&file, document).ok(), findings)
         }
-        Err(problem) => {
-            findings.errors.push(problem);
-            None
-        }
+        Err(problem) => (
+            None,
+            Findings {
+                errors: vec![problem],
+                warnings: Vec::new(),
+            },
+        ),
     };
     folder::check(dir, &mut findings);
     (json, findings)

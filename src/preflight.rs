@@ -137,7 +137,11 @@ pub fn check_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
 }
 
 fn oras_fix(version: &Version, allow_newer: bool) -> String {
-    if *version >= Version::new(1, 1, 0) && !allow_newer {
+    if !version.pre.is_empty() {
+        "install ORAS 1.0.0 (the version Palette's documentation requires), or a released \
+         1.1.0 or later with --allow-newer-oras"
+            .into()
+    } else if *version >= Version::new(1, 1, 0) && !allow_newer {
         "install ORAS 1.0.0, or pass --allow-newer-oras to push 1.0.0-shaped manifests with this oras".into()
     } else {
         "install ORAS 1.0.0 (the version Palette's documentation requires)".into()
@@ -170,12 +174,72 @@ pub fn check_tar(args: &ToolArgs) -> Result<FoundTar, Problem> {
     Ok(FoundTar { program, version })
 }
 
-/// Checks both tools; each problem is added to `problems`.
+/// Checks both tools; each problem is added to `problems`. `needs_gzip`:
+/// tar will compress with gzip (no `--compress-program`), so GNU tar needs
+/// gzip on PATH for `tar -czvf` (bsdtar compresses by itself); a host
+/// without it would otherwise fail only at the archive step.
 pub fn check_tools(
     args: &ToolArgs,
+    needs_gzip: bool,
     problems: &mut Vec<Problem>,
 ) -> (Option<FoundOras>, Option<FoundTar>) {
     let oras = check_oras(args).map_err(|p| problems.push(p)).ok();
     let tar = check_tar(args).map_err(|p| problems.push(p)).ok();
+    if needs_gzip
+        && let Some(tar) = &tar
+        && let Err(problem) = check_gzip(tar, gzip_on_path())
+    {
+        problems.push(problem);
+    }
     (oras, tar)
+}
+
+fn gzip_on_path() -> bool {
+    which::which("gzip").is_ok()
+}
+
+/// GNU tar runs gzip for `-z`; bsdtar does not need it.
+fn check_gzip(tar: &FoundTar, gzip_found: bool) -> Result<(), Problem> {
+    if gzip_found || !tar.version.contains("GNU tar") {
+        return Ok(());
+    }
+    Err(Problem::new(
+        "gzip was not found on PATH, and GNU tar needs it for tar -czvf",
+        "install gzip (apt-get install gzip), or pass --compress-program with a gzip-compatible program",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar(version: &str) -> FoundTar {
+        FoundTar {
+            program: Program {
+                path: "/usr/bin/tar".into(),
+                display: "tar".into(),
+            },
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn gnu_tar_needs_gzip_and_bsdtar_does_not() {
+        let problem = check_gzip(&tar("tar (GNU tar) 1.35"), false).unwrap_err();
+        assert_eq!(
+            problem.what,
+            "gzip was not found on PATH, and GNU tar needs it for tar -czvf"
+        );
+        assert!(problem.fix.contains("--compress-program"), "{problem}");
+        assert!(check_gzip(&tar("tar (GNU tar) 1.35"), true).is_ok());
+        assert!(check_gzip(&tar("bsdtar 3.7.2 - libarchive 3.7.2"), false).is_ok());
+    }
+
+    #[test]
+    fn a_pre_release_is_never_fixed_by_allow_newer_oras_alone() {
+        let fix = oras_fix(&Version::parse("1.2.0-rc.1").unwrap(), false);
+        assert!(fix.contains("a released 1.1.0 or later"), "{fix}");
+        let fix = oras_fix(&Version::parse("1.2.0").unwrap(), false);
+        assert!(fix.contains("or pass --allow-newer-oras"), "{fix}");
+    }
 }

@@ -15,7 +15,10 @@ impl Secret {
         Secret(Zeroizing::new(value))
     }
 
-    /// The secret itself; only the runner calls this, to feed a child's stdin.
+    /// The secret itself. The runner calls this to write it to a child's
+    /// stdin (`oras login --password-stdin`); `push` and `guide` call it only
+    /// to copy it into another `Secret` that they hand on. Nothing prints or
+    /// stores what it returns.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -46,5 +49,22 @@ mod tests {
         let s = Secret::new("hunter2".into());
         assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    /// `expose`'s documentation names its callers; this keeps it true.
+    #[test]
+    fn expose_is_called_where_its_documentation_says() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let call = [".expose", "()"].concat();
+        let mut callers: Vec<String> = walkdir::WalkDir::new(&src)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .filter(|e| e.path() != src.join("secret.rs"))
+            .filter(|e| std::fs::read_to_string(e.path()).unwrap().contains(&call))
+            .map(|e| e.path().strip_prefix(&src).unwrap().display().to_string())
+            .collect();
+        callers.sort();
+        assert_eq!(callers, ["commands/guide.rs", "commands/push.rs", "run.rs"]);
     }
 }

@@ -64,13 +64,17 @@ pub fn safe_for_shell(path: &str) -> bool {
 }
 
 /// The first line of `tar --version`, e.g. `tar (GNU tar) 1.34` or
-/// `bsdtar 3.6.2 - libarchive 3.6.2`; `None` when it does not name tar.
+/// `bsdtar 3.6.2 - libarchive 3.6.2` (or a BusyBox banner); `None` when it
+/// names no tar.
 pub fn describe_version(output: &str) -> Option<String> {
     output
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .filter(|l| l.to_ascii_lowercase().contains("tar"))
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("tar") || l.contains("busybox")
+        })
         .map(str::to_string)
 }
 
@@ -151,6 +155,12 @@ mod tests {
         assert_eq!(describe_version("\n"), None);
         assert_eq!(describe_version("hello\n"), None);
         assert!(describe_version("bsdtar 3.6.2 - libarchive 3.6.2 zlib/1.2.13").is_some());
+        assert!(
+            describe_version("BusyBox v1.36.1 (Debian 1:1.36.1-9) multi-call binary.").is_some()
+        );
+        assert!(!supports_reproducible(
+            "BusyBox v1.36.1 (Debian 1:1.36.1-9) multi-call binary."
+        ));
         assert!(looks_like_gzip(&[0x1f, 0x8b, 8]));
         assert!(!looks_like_gzip(b""));
         assert!(supports_reproducible("tar (GNU tar) 1.34"));

@@ -21,7 +21,6 @@ pub trait Progress: Sync {
     /// (`Echo::Hidden`): for a log, not for the screen.
     fn child_stdout(&self, _bytes: &[u8]) {}
     fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord);
-    fn note(&self, text: &str);
     fn warn(&self, text: &str);
 }
 
@@ -75,12 +74,24 @@ impl Ui {
         self.always(text);
     }
 
-    /// Prints a line even when quiet (results a script asked for).
+    /// Prints a line even when quiet (results a script asked for). A closed
+    /// stdout (`| head`) does not stop a push half-way: the line is dropped.
     pub fn always(&self, text: &str) {
-        if self.to_stderr {
-            eprintln!("{text}");
+        use std::io::Write;
+        let _ = if self.to_stderr {
+            writeln!(std::io::stderr().lock(), "{text}")
         } else {
-            println!("{text}");
+            writeln!(std::io::stdout().lock(), "{text}")
+        };
+    }
+
+    /// With `--verbose`, output that was captured because packs ran side by
+    /// side is shown once the command has finished, marked as a child's.
+    fn captured(&self, bytes: &[u8]) {
+        if self.level == Level::Verbose && self.parallel {
+            for line in String::from_utf8_lossy(bytes).lines() {
+                self.line(&format!("    | {line}"));
+            }
         }
     }
 
@@ -119,7 +130,13 @@ impl Progress for Ui {
     fn child_stderr(&self, bytes: &[u8]) {
         if self.echo() != Echo::Hidden && !bytes.is_empty() {
             eprint!("{}", String::from_utf8_lossy(bytes));
+        } else {
+            self.captured(bytes);
         }
+    }
+
+    fn child_stdout(&self, bytes: &[u8]) {
+        self.captured(bytes);
     }
 
     fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord) {
@@ -142,10 +159,6 @@ impl Progress for Ui {
             )),
             Status::NotRun | Status::Planned => {}
         }
-    }
-
-    fn note(&self, text: &str) {
-        self.line(text);
     }
 
     fn warn(&self, text: &str) {

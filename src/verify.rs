@@ -24,12 +24,22 @@ pub struct Layer {
     pub title: String,
 }
 
+/// A string field as messages show it: quoted as the manifest has it, or
+/// `none` when it is absent (or not a string).
+fn shown(value: Option<&str>) -> String {
+    match value {
+        Some(value) => format!("\"{value}\""),
+        None => "none".into(),
+    }
+}
+
 /// Checks the 1.0.0 shape shared by both artifacts; returns every mismatch.
 fn check_shape(manifest: &Value, problems: &mut Vec<String>) {
     let media_type = manifest.get("mediaType").and_then(Value::as_str);
     if media_type != Some(IMAGE_MANIFEST) {
         problems.push(format!(
-            "mediaType is {media_type:?}, expected \"{IMAGE_MANIFEST}\""
+            "mediaType is {}, expected \"{IMAGE_MANIFEST}\"",
+            shown(media_type)
         ));
     }
     if let Some(artifact_type) = manifest.get("artifactType") {
@@ -43,7 +53,8 @@ fn check_shape(manifest: &Value, problems: &mut Vec<String>) {
         .and_then(Value::as_str);
     if config_type != Some(UNKNOWN_CONFIG) {
         problems.push(format!(
-            "config mediaType is {config_type:?}, expected \"{UNKNOWN_CONFIG}\""
+            "config mediaType is {}, expected \"{UNKNOWN_CONFIG}\"",
+            shown(config_type)
         ));
     }
 }
@@ -112,7 +123,8 @@ fn check_layer(layer: &Value, expected: &ExpectedLayer<'_>, problems: &mut Vec<S
     let media_type = layer.get("mediaType").and_then(Value::as_str);
     if media_type != Some(LAYER_TAR) {
         problems.push(format!(
-            "layer mediaType is {media_type:?}, expected \"{LAYER_TAR}\""
+            "layer mediaType is {}, expected \"{LAYER_TAR}\"",
+            shown(media_type)
         ));
     }
     let found = Layer {
@@ -197,6 +209,42 @@ mod tests {
                 pack.iter().any(|p| p.contains("config mediaType")),
                 "{version}: {pack:?}"
             );
+        }
+    }
+
+    #[test]
+    fn messages_show_bare_values_or_none() {
+        let pack = check_pack(&fixture("1.3.3", "manifest-pack.json"), &expected()).unwrap_err();
+        assert!(
+            pack.contains(
+                &"config mediaType is \"application/vnd.oci.empty.v1+json\", \
+                  expected \"application/vnd.unknown.config.v1+json\""
+                    .to_string()
+            ),
+            "{pack:#?}"
+        );
+        let base = check_base(br#"{"layers": [], "config": {}}"#).unwrap_err();
+        assert_eq!(
+            base,
+            [
+                "mediaType is none, expected \"application/vnd.oci.image.manifest.v1+json\"",
+                "config mediaType is none, expected \"application/vnd.unknown.config.v1+json\"",
+            ]
+        );
+        let layer = check_pack(
+            br#"{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                 "config": {"mediaType": "application/vnd.unknown.config.v1+json"},
+                 "layers": [{"mediaType": 7}]}"#,
+            &expected(),
+        )
+        .unwrap_err();
+        assert!(
+            layer[0].starts_with("layer mediaType is none, expected"),
+            "{layer:#?}"
+        );
+        for problem in pack.iter().chain(&base).chain(&layer) {
+            assert!(!problem.contains("Some("), "{problem}");
+            assert!(!problem.contains("None"), "{problem}");
         }
     }
 

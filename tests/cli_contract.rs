@@ -336,6 +336,91 @@ fn help_has_examples() {
     assert!(run.stdout.contains("--dry-run"), "{}", run.stdout);
 }
 
+/// The dry-run example of `push --help`, run as printed (in a folder holding ./mypack,
+/// with the doubles as oras and tar through their variables): it must work as shown.
+#[test]
+fn the_dry_run_example_in_push_help_runs_as_printed() {
+    let mut sandbox = doubles_sandbox(&[]);
+    let help = sandbox.run(&["push", "--help"], "");
+    help.assert_code(0);
+    let line = help
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("# show the exact commands without running anything"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no dry-run example in:\n{}", help.stdout))
+        .trim()
+        .to_string();
+    let words = shell_words::split(&line).unwrap();
+    assert_eq!(words[..2], ["packpush", "push"], "{line}");
+    assert!(words.iter().any(|w| w == "--dry-run"), "{line}");
+
+    let here = tempfile::tempdir().unwrap();
+    copy_dir(&fixture_pack("hello-world"), &here.path().join("mypack"));
+    sandbox.env("PACKPUSH_ORAS", double("oras"));
+    sandbox.env("PACKPUSH_TAR", double("tar"));
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let output = sandbox
+        .command(&args)
+        .current_dir(here.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "`{line}` failed:\n{stdout}\n--- stderr ---\n{stderr}"
+    );
+    assert!(
+        stdout.contains("harbor.example.com/packs/spectro-packs/archive/hello-world:1.0.0"),
+        "{stdout}"
+    );
+    assert!(
+        steps_run(&sandbox).is_empty(),
+        "a dry run ran {:?}",
+        steps_run(&sandbox)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `--timeout` limits each oras or tar command, not a step or the run, and the help
+/// says so.
+#[test]
+fn timeout_help_says_it_limits_each_command() {
+    let sandbox = Sandbox::new();
+    for command in ["push", "guide"] {
+        let run = sandbox.run(&[command, "--help"], "");
+        run.assert_code(0);
+        let flat = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("Stop any oras or tar command that runs longer than this"),
+            "{command} --help:\n{}",
+            run.stdout
+        );
+        assert!(
+            !flat.contains("Stop any step"),
+            "{command} --help:\n{}",
+            run.stdout
+        );
+    }
+}
+
 #[test]
 fn completions_for_bash_zsh_and_fish_know_the_commands() {
     let sandbox = Sandbox::new();

@@ -10,7 +10,7 @@ use crate::ui::Ui;
 pub fn run(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("doctor");
     let mut problems = Vec::new();
-    let (oras, tar) = preflight::check_tools(&args.tools, &mut problems);
+    let (oras, tar) = preflight::check_tools(&args.tools, true, &mut problems);
     if let Some(oras) = &oras {
         let mode = match oras.mode {
             Mode::Strict => "the version Palette's documentation requires",

@@ -70,7 +70,7 @@ fn guide(args: &GuideArgs, sources: &Sources<'_>, screen: &Screen) -> Result<i32
 
     // A missing or wrong oras or tar is found before any question.
     let mut problems = Vec::new();
-    preflight::check_tools(&args.tools, &mut problems);
+    preflight::check_tools(&args.tools, args.compress_program.is_none(), &mut problems);
     crate::error::preflight_result(problems)?;
 
     let answers = ask(args, sources, screen)?;
@@ -458,6 +458,9 @@ fn ask_tls(screen: &Screen, scheme: Option<&str>) -> Result<Tls, Failure> {
     Ok(match choice {
         0 => Tls::PlainHttp,
         1 => {
+            // The same test as the push preflight's (`inputs::tls`), made here
+            // too so that a wrong file is asked for again at once; the two
+            // must stay alike.
             let path: String = prompt(
                 Input::<String>::with_theme(screen.theme())
                     .with_prompt("CA certificate file (PEM)")
@@ -526,14 +529,23 @@ fn ask_pack_dir(screen: &Screen) -> Result<Utf8PathBuf, Failure> {
 /// Pack folders under the current folder (three levels deep, hidden folders
 /// skipped), with what their pack.json says.
 fn packs_here() -> Vec<(Utf8PathBuf, String)> {
+    packs_under(Utf8Path::new("."))
+}
+
+/// Pack folders under `root`, named relative to it. A folder that cannot be
+/// read is passed over: the walk goes on to the next one.
+fn packs_under(root: &Utf8Path) -> Vec<(Utf8PathBuf, String)> {
     let mut found = Vec::new();
-    let mut walker = walkdir::WalkDir::new(".")
+    let mut walker = walkdir::WalkDir::new(root)
         .max_depth(3)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    while let Some(Ok(entry)) = walker.next() {
+    while let Some(entry) = walker.next() {
+        let Ok(entry) = entry else {
+            continue;
+        };
         if !entry.file_type().is_dir() || !entry.path().join("pack.json").is_file() {
             continue;
         }
@@ -541,11 +553,11 @@ fn packs_here() -> Vec<(Utf8PathBuf, String)> {
         let Some(path) = Utf8Path::from_path(entry.path()) else {
             continue;
         };
-        let dir: Utf8PathBuf = match path.strip_prefix(".") {
+        let dir: Utf8PathBuf = match path.strip_prefix(root) {
             Ok(rel) if !rel.as_str().is_empty() => rel.into(),
             _ => ".".into(),
         };
-        let what = match crate::pack::read_pack_json(&dir) {
+        let what = match crate::pack::read_pack_json(path) {
             Ok(json) => format!("{} {}", json.name, json.version),
             Err(_) => "pack.json has a problem".to_string(),
         };
@@ -585,5 +597,42 @@ mod tests {
         assert_eq!((c.host.as_str(), c.note), ("10.0.0.5:5000", None));
         assert!(clean_registry("ftp://x").is_err());
         assert!(clean_registry("https://bad host/").is_err());
+    }
+
+    #[test]
+    fn an_unreadable_folder_does_not_end_the_offered_packs() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let root = tempfile::tempdir().unwrap();
+        let at = |p: &str| root.path().join(p);
+        for (dir, name) in [("a-pack", "a"), ("b-locked/inner", "b"), ("c-pack", "c")] {
+            std::fs::create_dir_all(at(dir)).unwrap();
+            std::fs::write(
+                at(dir).join("pack.json"),
+                format!(r#"{{"name":"{name}","version":"1.0.0"}}"#),
+            )
+            .unwrap();
+        }
+        let open = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(root.path(), open.clone()).unwrap();
+        std::fs::set_permissions(at("b-locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        let root_path = Utf8PathBuf::from_path_buf(root.path().to_path_buf()).unwrap();
+        // Root reads any folder whatever its mode: the walk runs in a thread
+        // that is another user (on Linux a thread's user is its own).
+        let found = std::thread::spawn(move || {
+            if rustix::process::getuid().is_root() {
+                rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(65534))
+                    .expect("become nobody in this thread");
+            }
+            packs_under(&root_path)
+        })
+        .join()
+        .unwrap();
+        std::fs::set_permissions(at("b-locked"), open).unwrap();
+        let names: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(dir, what)| (dir.as_str(), what.as_str()))
+            .collect();
+        assert_eq!(names, [("a-pack", "a 1.0.0"), ("c-pack", "c 1.0.0")]);
     }
 }

@@ -86,7 +86,12 @@ fn push(
         ));
     }
     for warning in &ready.warnings {
-        ui.warn(warning);
+        if warning.starts_with("--skip-pack-checks") {
+            // A pack pushed against its rules is said even with --quiet.
+            eprintln!("warning: {warning}");
+        } else {
+            ui.warn(warning);
+        }
     }
     report.warnings.extend(ready.warnings.iter().cloned());
 
@@ -391,7 +396,7 @@ fn script_line(command: &crate::run::Command) -> String {
 
 /// One shell word: `$WORK`, `$OUT` and `$BASE_DIGEST` stay variables
 /// (double-quoted), the rest is quoted as needed.
-fn script_word(word: &str) -> String {
+pub(crate) fn script_word(word: &str) -> String {
     let mut result = String::new();
     let mut rest = word;
     while !rest.is_empty() {
@@ -558,7 +563,12 @@ fn summarise(plan: &Plan, outcome: &RunOutcome, packs: &[PackRecord], ui: &Ui, s
         .collect();
     if !several {
         for pack in &good {
-            ui.line(&format!("pushed   {}", pack.reference));
+            let verb = if pack.status == PackStatus::UpToDate {
+                "current "
+            } else {
+                "pushed  "
+            };
+            ui.line(&format!("{verb} {}", pack.reference));
             ui.line(&format!(
                 "digest   {}",
                 pack.manifest_digest.as_deref().unwrap_or_default()

@@ -198,13 +198,6 @@ impl Progress for Display<'_> {
         }
     }
 
-    fn note(&self, text: &str) {
-        self.log(text.to_string());
-        for line in fill_text(text, "  ", "  ", self.screen.width) {
-            self.print(&line);
-        }
-    }
-
     fn warn(&self, text: &str) {
         self.log(format!("warning: {text}"));
         for line in fill_text(text, "warning: ", "         ", self.screen.width) {

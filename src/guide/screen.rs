@@ -1,6 +1,7 @@
 //! What the guide prints outside the prompts and the progress: answers
 //! that were given, the plan, and the closing screens (success, failure).
 
+use crate::commands::push::script_word;
 use camino::Utf8Path;
 use console::{Style, Term};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
@@ -144,9 +145,7 @@ impl Screen {
             self.err_wrapped(warning, "warning: ", "         ");
         }
         self.err("");
-        self.err(
-            &self.bold("The plan, in order (XXXXXX: made at run time; the password on stdin):"),
-        );
+        self.err(&self.bold("The plan, in order ($WORK, $OUT: folders made at run time):"));
         for step in &report.steps {
             let number = format!(" {}. ", step.number);
             let writes: Vec<_> = step.commands.iter().filter(|c| !c.read_only).collect();
@@ -162,12 +161,9 @@ impl Screen {
             for command in writes {
                 let mut words = Vec::new();
                 if matches!(step.kind, StepKind::Archive | StepKind::PushPack) {
-                    words.push(format!("cd {} &&", shell_words::quote(&command.cwd)));
+                    words.push(format!("cd {} &&", script_word(&command.cwd)));
                 }
-                let mut argv = command
-                    .argv
-                    .iter()
-                    .map(|a| shell_words::quote(a).into_owned());
+                let mut argv = command.argv.iter().map(|a| script_word(a));
                 words.extend(argv.next());
                 words.extend(shell_units(argv));
                 for line in fill(words, &number, "      ", w, true) {

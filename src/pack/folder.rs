@@ -21,32 +21,127 @@ use crate::error::Problem;
 /// The first bytes of every PNG file.
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
+/// What a path inside a pack turns out to be, links followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    Missing,
+    Folder,
+    File,
+    /// Something another rule reports: a dangling link or one leaving the
+    /// pack, a special file, an unreadable folder on the way. It is not
+    /// reported a second time.
+    Reported,
+}
+
+/// Where the files of a pack are looked for: a pack folder on disk, or the
+/// entries of an archive. The rules about the files pack.json names and the
+/// mandatory files are written once against this.
+pub trait PackFiles {
+    /// What `relative` (inside the pack, `.` and `..` resolved) is.
+    fn find(&self, relative: &Utf8Path) -> Found;
+    /// The first bytes (up to 16) of the file at `relative`, which `find`
+    /// said is a file. `Err(None)` when another rule reports why it cannot
+    /// be read.
+    fn head(&self, relative: &Utf8Path) -> Result<Vec<u8>, Option<Problem>>;
+    /// How messages name `relative`.
+    fn label(&self, relative: &Utf8Path) -> String;
+    /// Where a missing `relative` was looked for (e.g. "the pack folder
+    /// /src/mypack"), and how to fix its absence.
+    fn missing(&self, relative: &Utf8Path) -> (String, String);
+    /// `value`, an absolute path, written relative to the pack, when it
+    /// points inside it.
+    fn relative_form(&self, value: &str) -> Option<String>;
+}
+
+impl PackFiles for PackDir {
+    fn find(&self, relative: &Utf8Path) -> Found {
+        examine(self, relative)
+    }
+
+    fn head(&self, relative: &Utf8Path) -> Result<Vec<u8>, Option<Problem>> {
+        let path = self.path.join(relative);
+        // An open failure is the walk's to report.
+        let file = File::open(&path).map_err(|_| None)?;
+        let mut head = Vec::with_capacity(16);
+        file.take(16)
+            .read_to_end(&mut head)
+            .map_err(|e| Some(unreadable(path.as_std_path(), &e)))?;
+        Ok(head)
+    }
+
+    fn label(&self, relative: &Utf8Path) -> String {
+        self.path.join(relative).to_string()
+    }
+
+    fn missing(&self, relative: &Utf8Path) -> (String, String) {
+        let fix = match relative.strip_prefix(&self.folder_name) {
+            Ok(rest) if !rest.as_str().is_empty() && self.path.join(rest).exists() => {
+                format!("paths are relative to the pack folder, not its parent: write \"{rest}\"")
+            }
+            _ => format!(
+                "put the file at {} or correct the path in pack.json",
+                self.path.join(relative)
+            ),
+        };
+        (format!("the pack folder {}", self.path), fix)
+    }
+
+    fn relative_form(&self, value: &str) -> Option<String> {
+        match Utf8Path::new(value).strip_prefix(&self.path) {
+            Ok(inside) if !inside.as_str().is_empty() => Some(inside.to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// Applies the folder rules to `dir`.
 pub(super) fn check(dir: &PackDir, findings: &mut Findings) {
+    check_required(dir, findings);
+    walk(
+        dir.path.as_std_path(),
+        dir.path.as_std_path(),
+        &mut findings.errors,
+    );
+}
+
+/// The files every pack must hold: values.yaml, and logo.png as a PNG image.
+pub fn check_required(files: &dyn PackFiles, findings: &mut Findings) {
     let errors = &mut findings.errors;
     required(
-        dir,
+        files,
         "values.yaml",
         "create values.yaml in the pack folder (it may be empty); Palette requires it in every pack",
         errors,
     );
-    if let Some(logo) = required(
-        dir,
-        "logo.png",
+    let logo = Utf8Path::new("logo.png");
+    if required(
+        files,
+        logo.as_str(),
         "add the pack's logo as logo.png (a PNG image); Palette requires it in every pack",
         errors,
     ) {
-        check_logo(&logo, errors);
+        match files.head(logo) {
+            Ok(head) => {
+                if let Some(what) = not_png(&head) {
+                    errors.push(Problem::new(
+                        format!("{} {what}", files.label(logo)),
+                        "save the logo in PNG format (renaming a file does not convert it), \
+                         e.g. `convert logo.jpg logo.png`",
+                    ));
+                }
+            }
+            Err(Some(problem)) => errors.push(problem),
+            Err(None) => {}
+        }
     }
-    walk(dir.path.as_std_path(), dir.path.as_std_path(), errors);
 }
 
 /// Checks one path that pack.json's `field` names: it must be relative, stay
-/// inside the pack folder and name a regular file there. `None` when it does,
-/// or when the walk reports why it does not (a link leaving the folder, a
+/// inside the pack and name a regular file there. `None` when it does, or
+/// when another rule reports why it does not (a link leaving the folder, a
 /// dangling link, a special file), so that one cause gives one problem.
 pub(super) fn check_reference(
-    dir: &PackDir,
+    files: &dyn PackFiles,
     file: &Utf8Path,
     field: &str,
     value: &str,
@@ -55,11 +150,9 @@ pub(super) fn check_reference(
     let relative = match relative_inside(value) {
         Ok(relative) => relative,
         Err(why) => {
-            let fix = match Utf8Path::new(value).strip_prefix(&dir.path) {
-                Ok(inside) if !inside.as_str().is_empty() => {
-                    format!("write it relative to the pack folder: \"{inside}\"")
-                }
-                _ => format!("write a path relative to the pack folder, e.g. \"{example}\""),
+            let fix = match files.relative_form(value) {
+                Some(inside) => format!("write it relative to the pack folder: \"{inside}\""),
+                None => format!("write a path relative to the pack folder, e.g. \"{example}\""),
             };
             return Some(Problem::new(
                 format!("{file}: {field} \"{value}\" {why}"),
@@ -67,27 +160,16 @@ pub(super) fn check_reference(
             ));
         }
     };
-    match examine(dir, &relative) {
-        Kind::File | Kind::WalkReports => None,
-        Kind::Folder => Some(Problem::new(
+    match files.find(&relative) {
+        Found::File | Found::Reported => None,
+        Found::Folder => Some(Problem::new(
             format!("{file}: {field} names \"{value}\", which is a folder, not a file"),
             format!("list each file on its own, e.g. \"{example}\""),
         )),
-        Kind::Missing => {
-            let fix = match relative.strip_prefix(&dir.folder_name) {
-                Ok(rest) if !rest.as_str().is_empty() && dir.path.join(rest).exists() => format!(
-                    "paths are relative to the pack folder, not its parent: write \"{rest}\""
-                ),
-                _ => format!(
-                    "put the file at {} or correct the path in pack.json",
-                    dir.path.join(&relative)
-                ),
-            };
+        Found::Missing => {
+            let (place, fix) = files.missing(&relative);
             Some(Problem::new(
-                format!(
-                    "{file}: {field} names \"{value}\", which is not in the pack folder {}",
-                    dir.path
-                ),
+                format!("{file}: {field} names \"{value}\", which is not in {place}"),
                 fix,
             ))
         }
@@ -122,88 +204,69 @@ fn relative_inside(value: &str) -> Result<Utf8PathBuf, &'static str> {
 }
 
 /// What a relative path inside the pack folder is, following links.
-enum Kind {
-    Missing,
-    Folder,
-    File,
-    /// Something the walk reports: a dangling link or one leaving the
-    /// folder, a special file, an unreadable folder on the way.
-    WalkReports,
-}
-
-fn examine(dir: &PackDir, relative: &Utf8Path) -> Kind {
+fn examine(dir: &PackDir, relative: &Utf8Path) -> Found {
     let path = dir.path.join(relative);
     match fs::symlink_metadata(&path) {
         Ok(_) => {}
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-            return Kind::Missing;
+            return Found::Missing;
         }
-        Err(_) => return Kind::WalkReports,
+        Err(_) => return Found::Reported,
     }
     let Ok(real) = fs::canonicalize(&path) else {
-        return Kind::WalkReports;
+        return Found::Reported;
     };
     if !real.starts_with(&dir.path) {
-        return Kind::WalkReports;
+        return Found::Reported;
     }
     match fs::metadata(&real) {
-        Ok(meta) if meta.is_dir() => Kind::Folder,
-        Ok(meta) if meta.is_file() => Kind::File,
-        _ => Kind::WalkReports,
+        Ok(meta) if meta.is_dir() => Found::Folder,
+        Ok(meta) if meta.is_file() => Found::File,
+        _ => Found::Reported,
     }
 }
 
-/// A file every pack must hold; its path when it is a regular file.
-fn required(dir: &PackDir, name: &str, fix: &str, errors: &mut Vec<Problem>) -> Option<PathBuf> {
-    let path = dir.path.join(name);
-    match examine(dir, Utf8Path::new(name)) {
-        Kind::File => Some(path.into_std_path_buf()),
-        Kind::WalkReports => None,
-        Kind::Missing => {
-            errors.push(Problem::new(format!("{path} is missing"), fix));
-            None
-        }
-        Kind::Folder => {
+/// A file every pack must hold: whether it is a regular file.
+fn required(files: &dyn PackFiles, name: &str, fix: &str, errors: &mut Vec<Problem>) -> bool {
+    let relative = Utf8Path::new(name);
+    match files.find(relative) {
+        Found::File => true,
+        Found::Reported => false,
+        Found::Missing => {
             errors.push(Problem::new(
-                format!("{path} is a folder, not a file"),
+                format!("{} is missing", files.label(relative)),
+                fix,
+            ));
+            false
+        }
+        Found::Folder => {
+            errors.push(Problem::new(
+                format!("{} is a folder, not a file", files.label(relative)),
                 format!("replace the folder with the file: {fix}"),
             ));
-            None
+            false
         }
     }
 }
 
-fn check_logo(path: &Path, errors: &mut Vec<Problem>) {
-    let mut head = Vec::with_capacity(16);
-    let Ok(file) = File::open(path) else {
-        return; // the walk reports it
-    };
-    if let Err(e) = file.take(16).read_to_end(&mut head) {
-        errors.push(unreadable(path, &e));
-        return;
-    }
+/// Why the first bytes of a logo show it is not a PNG image, if they do.
+pub fn not_png(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(PNG_SIGNATURE) {
-        return;
+        return None;
     }
-    let what = if head.is_empty() {
-        "is empty, not a PNG image".to_string()
+    Some(if head.is_empty() {
+        "is empty, not a PNG image"
     } else if head.starts_with(b"\xff\xd8\xff") {
-        "is a JPEG image, not a PNG image".to_string()
+        "is a JPEG image, not a PNG image"
     } else if head.starts_with(b"GIF8") {
-        "is a GIF image, not a PNG image".to_string()
+        "is a GIF image, not a PNG image"
     } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
-        "is a WebP image, not a PNG image".to_string()
+        "is a WebP image, not a PNG image"
     } else if head.trim_ascii_start().starts_with(b"<") {
-        "is text (SVG or XML?), not a PNG image".to_string()
+        "is text (SVG or XML?), not a PNG image"
     } else {
         "does not start with the PNG signature (89 50 4E 47 0D 0A 1A 0A): it is not a PNG image"
-            .to_string()
-    };
-    errors.push(Problem::new(
-        format!("{} {what}", path.display()),
-        "save the logo in PNG format (renaming a file does not convert it), \
-         e.g. `convert logo.jpg logo.png`",
-    ));
+    })
 }
 
 /// Checks everything under `folder` the way tar will meet it: links are

@@ -6,8 +6,9 @@
 use camino::Utf8Path;
 use serde_json::{Map, Value};
 
-use super::{Findings, PackDir, folder, json_kind, not_an_object, string_field};
+use super::{Findings, folder, json_kind, not_an_object, string_field};
 use crate::error::Problem;
+use folder::PackFiles;
 
 const LAYERS: &[&str] = &["kernel", "os", "k8s", "cni", "csi", "addon"];
 
@@ -46,43 +47,48 @@ const ADDON_TYPES: &[&str] = &[
 
 const DEPENDENCY_TYPES: &[&str] = &["optional", "required", "notSupported"];
 
-/// Applies the pack.json rules to `document`, the parsed pack.json of `dir`.
-pub(super) fn check(dir: &PackDir, document: &Value, findings: &mut Findings) {
-    let file = dir.path.join("pack.json");
+/// Applies the pack.json rules to `document`; `file` names it in messages and
+/// `files` is where the paths it names are looked for.
+pub(super) fn check(
+    file: &Utf8Path,
+    document: &Value,
+    files: &dyn PackFiles,
+    findings: &mut Findings,
+) {
     let Some(object) = document.as_object() else {
-        findings.errors.push(not_an_object(&file));
+        findings.errors.push(not_an_object(file));
         return;
     };
     let errors = &mut findings.errors;
-    string_field(&file, object, "name", errors);
-    string_field(&file, object, "displayName", errors);
-    if let Some(version) = string_field(&file, object, "version", errors) {
-        check_version(&file, &version, errors);
+    string_field(file, object, "name", errors);
+    string_field(file, object, "displayName", errors);
+    if let Some(version) = string_field(file, object, "version", errors) {
+        check_version(file, &version, errors);
     }
-    let layer = string_field(&file, object, "layer", errors);
+    let layer = string_field(file, object, "layer", errors);
     if let Some(layer) = &layer {
-        check_layer(&file, layer, errors);
+        check_layer(file, layer, errors);
     }
-    check_cloud_types(&file, object.get("cloudTypes"), errors);
+    check_cloud_types(file, object.get("cloudTypes"), errors);
     check_files(
-        dir,
-        &file,
+        files,
+        file,
         object,
         "charts",
         "charts/mychart-1.0.0.tgz",
         errors,
     );
     check_files(
-        dir,
-        &file,
+        files,
+        file,
         object,
         "kubeManifests",
         "manifests/app.yaml",
         errors,
     );
-    check_constraints(&file, object.get("constraints"), errors);
+    check_constraints(file, object.get("constraints"), errors);
     check_addon_type(
-        &file,
+        file,
         layer.as_deref(),
         object.get("addonType"),
         &mut findings.warnings,
@@ -208,7 +214,7 @@ fn check_addon_type(
 
 /// `charts` and `kubeManifests`: arrays of paths to files inside the pack.
 fn check_files(
-    dir: &PackDir,
+    files: &dyn PackFiles,
     file: &Utf8Path,
     object: &Map<String, Value>,
     key: &str,
@@ -223,7 +229,7 @@ fn check_files(
                 match item {
                     Value::String(path) => {
                         if let Some(problem) =
-                            folder::check_reference(dir, file, &field, path, example)
+                            folder::check_reference(files, file, &field, path, example)
                         {
                             errors.push(problem);
                         }
@@ -328,8 +334,14 @@ fn did_you_mean(value: &str, allowed: &[&str]) -> String {
 mod tests {
     use serde_json::json;
 
+    use super::super::PackDir;
     use super::super::testing::TestPack;
     use super::*;
+
+    /// The rules applied to `document` as the pack.json of `dir`.
+    fn check(dir: &PackDir, document: &Value, found: &mut Findings) {
+        super::check(&dir.path.join("pack.json"), document, dir, found);
+    }
 
     /// The errors' `what` lines and the warnings after `change` is applied to
     /// a valid pack.json.
