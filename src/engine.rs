@@ -12,7 +12,7 @@ use camino::Utf8Path;
 use crate::digest::{self, Follower};
 use crate::error::{Class, Failure};
 use crate::oras;
-use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan, Plan, Step, StepKind};
+use crate::plan::{PackPlan, Plan, Step, StepKind};
 use crate::report::{CommandRecord, PackStatus, Status, StepRecord, millis};
 use crate::run::{self, Command, Outcome, RunError};
 use crate::secret::Secret;
@@ -90,6 +90,8 @@ struct Engine<'a> {
     plan: &'a Plan,
     settings: &'a Settings<'a>,
     records: Mutex<Vec<StepRecord>>,
+    /// The base-path artifact was read back and has the right shape.
+    base_verified: Mutex<bool>,
 }
 
 /// Where the archive's digest comes from: hashed while tar wrote it, or
@@ -118,6 +120,7 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
         plan,
         settings,
         records: Mutex::new(Vec::new()),
+        base_verified: Mutex::new(false),
     };
     let mut packs: Vec<PackOutcome> = plan.packs.iter().map(|_| PackOutcome::not_run()).collect();
     let finish = |engine: Engine<'_>, packs, base_digest, stopped| RunOutcome {
@@ -582,19 +585,25 @@ impl Engine<'_> {
         self.progress().step_started(Some(&label), step);
         let mut commands = Vec::new();
         let fetched = self.run(step, &step.commands[0], true, true, &mut commands);
-        let base_fetch = self.plan.fetch_base(base_digest, self.settings.work_dir);
-        debug_assert!(
-            step.commands[1]
-                .args
-                .iter()
-                .any(|a| a.contains(BASE_DIGEST_PLACEHOLDER))
-        );
-        let fetched_base = fetched.and_then(|pack_out| {
-            self.run(step, &base_fetch, true, true, &mut commands)
-                .map(|base_out| (pack_out, base_out))
+        // The base path is one artifact for the whole run: it is read back
+        // once, by the first pack that gets here (the others wait for it).
+        let mut base_problems = Vec::new();
+        let fetched = fetched.and_then(|pack_out| {
+            let mut verified = self.base_verified.lock().expect("base flag");
+            if !*verified {
+                let base_fetch = self.plan.fetch_base(base_digest, self.settings.work_dir);
+                let base_out = self.run(step, &base_fetch, true, true, &mut commands)?;
+                match verify::check_base(&base_out.stdout) {
+                    Ok(()) => *verified = true,
+                    Err(ps) => {
+                        base_problems.extend(ps.into_iter().map(|p| format!("base path: {p}")))
+                    }
+                }
+            }
+            Ok(pack_out)
         });
-        let (pack_out, base_out) = match fetched_base {
-            Ok(pair) => pair,
+        let pack_out = match fetched {
+            Ok(out) => out,
             Err(failure) => {
                 self.close(
                     Some(pack),
@@ -607,7 +616,7 @@ impl Engine<'_> {
             }
         };
 
-        let mut problems = Vec::new();
+        let mut problems = base_problems;
         let held = digest::of_bytes(&pack_out.stdout);
         if held != manifest_digest {
             problems.push(format!(
@@ -624,9 +633,6 @@ impl Engine<'_> {
         let layer = verify::check_pack(&pack_out.stdout, &expected)
             .map_err(|ps| problems.extend(ps.into_iter().map(|p| format!("pack: {p}"))))
             .ok();
-        if let Err(ps) = verify::check_base(&base_out.stdout) {
-            problems.extend(ps.into_iter().map(|p| format!("base path: {p}")));
-        }
         match layer {
             Some(layer) if problems.is_empty() => {
                 self.record(

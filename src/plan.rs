@@ -321,26 +321,29 @@ impl Plan {
                         false,
                     )],
                 );
+                // The base path is read back once per run (by the first pack
+                // verified, which is the first pack unless it failed earlier).
+                let mut reads = vec![oras_command(
+                    oras.fetch_manifest(&target.pack_reference()),
+                    &layout.work_dir,
+                    false,
+                )];
+                if index == 0 {
+                    reads.push(oras_command(
+                        oras.fetch_manifest(&format!(
+                            "{base_repository}@{BASE_DIGEST_PLACEHOLDER}"
+                        )),
+                        &layout.work_dir,
+                        false,
+                    ));
+                }
                 let verify = Step::new(
                     StepKind::Verify,
                     format!(
                         "verify what the registry holds for {}",
                         target.pack_reference()
                     ),
-                    vec![
-                        oras_command(
-                            oras.fetch_manifest(&target.pack_reference()),
-                            &layout.work_dir,
-                            false,
-                        ),
-                        oras_command(
-                            oras.fetch_manifest(&format!(
-                                "{base_repository}@{BASE_DIGEST_PLACEHOLDER}"
-                            )),
-                            &layout.work_dir,
-                            false,
-                        ),
-                    ],
+                    reads,
                 );
                 PackPlan {
                     target: target.clone(),
@@ -519,6 +522,9 @@ mod tests {
             ]
         );
         assert_ne!(p.packs[0].export_manifest, p.packs[1].export_manifest);
+        // One base path, read back once: by the first pack's verification.
+        assert_eq!(p.packs[0].verify.commands.len(), 2);
+        assert_eq!(p.packs[1].verify.commands.len(), 1);
     }
 
     #[test]
