@@ -659,3 +659,47 @@ fn ctrl_c_during_a_step_stops_it_exits_130_and_says_where_the_run_stopped() {
     );
     Snapshot::take(&cwd).assert_unchanged_since(&before, "the pack folders");
 }
+
+/// `packpush push` asks for the password itself when stdin is a terminal: Ctrl-C
+/// there must leave the terminal as it was, too.
+#[test]
+fn ctrl_c_at_the_push_password_prompt_restores_the_terminal() {
+    let registry = Registry::start(false);
+    let sandbox = Sandbox::new();
+    let cwd = packs_dir();
+    let (addr, oras) = (registry.addr(), oras());
+    let mut pty = Pty::spawn(
+        &sandbox,
+        &cwd,
+        &[
+            "push",
+            "hello-world",
+            "--registry",
+            &addr,
+            "--project",
+            PROJECT,
+            "--username",
+            USER,
+            "--plain-http",
+            "--oras",
+            &oras,
+            "--allow-newer-oras",
+        ],
+    );
+    pty.expect(&format!("Password for {USER} at {addr}"));
+    pty.send("Harb");
+    pty.send(CTRL_C);
+    pty.expect("Interrupted: nothing was run, nothing was pushed");
+    assert_eq!(pty.exit_code(), 130);
+    let settings = pty.stty(&cwd);
+    assert!(
+        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
+        "the terminal was left as {settings:?}"
+    );
+    assert!(
+        !registry.log().contains("PUT /v2/"),
+        "something was pushed:\n{}",
+        registry.log()
+    );
+    assert_eq!(sandbox.leftovers(), Vec::<PathBuf>::new());
+}

@@ -123,10 +123,18 @@ fn push(
         (Some(secret), _) => Some(Secret::new(secret.expose().to_string())),
         (None, Password::NotNeeded) => None,
         (None, Password::Given(secret)) => Some(Secret::new(secret.expose().to_string())),
-        (None, Password::Prompt) => Some(inputs::prompt_password(
-            ready.username.as_deref().unwrap_or_default(),
-            &ready.registry,
-        )?),
+        (None, Password::Prompt) => {
+            // Ctrl-C at the hidden prompt must not leave the terminal
+            // without echo: the guide's handler restores it and exits 130.
+            crate::guide::interrupt::install()
+                .map_err(|e| Failure::new(Class::Other, format!("cannot catch signals: {e}")))?;
+            let secret = inputs::prompt_password(
+                ready.username.as_deref().unwrap_or_default(),
+                &ready.registry,
+            )?;
+            crate::guide::interrupt::prompts_done();
+            Some(secret)
+        }
     };
     run::catch_signals()
         .map_err(|e| Failure::new(Class::Other, format!("cannot catch signals: {e}")))?;
