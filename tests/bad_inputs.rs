@@ -23,9 +23,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::doubles::double;
 use common::fs_snapshot::Snapshot;
-use common::packpush::{Run, Sandbox, fixture_pack};
-use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
+use common::packpush::{Run, Sandbox, fixture_pack, path_str};
+use common::packs::copy_dir;
+use common::real::oras_1_3;
+use common::testbed::{self, PASSWORD, Registry, USER};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -36,39 +39,6 @@ const PACK_REPO: &str = "spectro-oci-registry/spectro-packs/archive/hello-world"
 const ARCHIVE: &str = "hello-world-1.0.0.tar.gz";
 /// A file of the user's that sits in the output folder before every run.
 const USER_FILE: &str = "notes.txt";
-
-fn oras_double() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/doubles/oras")
-        .to_str()
-        .expect("UTF-8 path")
-        .to_owned()
-}
-
-fn real_oras() -> String {
-    Testbed::get()
-        .oras_1_3
-        .to_str()
-        .expect("UTF-8 path")
-        .to_owned()
-}
-
-fn path_str(path: &Path) -> String {
-    path.to_str().expect("UTF-8 path").to_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// Bytes that gzip cannot shrink (a sha256 chain), so an archive holding them is as big.
 fn incompressible(len: usize) -> Vec<u8> {
@@ -138,7 +108,7 @@ impl Case {
             .tempdir()
             .unwrap();
         let pack = root.path().join("hello-world");
-        copy_tree(&fixture_pack("hello-world"), &pack);
+        copy_dir(&fixture_pack("hello-world"), &pack);
         let out = root.path().join("out");
         std::fs::create_dir(&out).unwrap();
         std::fs::write(out.join(USER_FILE), "the user's own file\n").unwrap();
@@ -147,7 +117,7 @@ impl Case {
             ("--project", Some(PROJECT.to_string())),
             ("--username", Some(USER.to_string())),
             ("--password-stdin", None),
-            ("--oras", Some(real_oras())),
+            ("--oras", Some(oras_1_3())),
             ("--allow-newer-oras", None),
             ("--plain-http", None),
             ("--output-dir", Some(path_str(&out))),
@@ -202,7 +172,7 @@ impl Case {
     fn oras_double(&mut self, version: &str) -> &mut Self {
         let log = path_str(&self.sandbox.home().join("double-log"));
         let registry = path_str(&self.sandbox.home().join("double-registry"));
-        self.opt("--oras", oras_double());
+        self.opt("--oras", double("oras"));
         self.env("ORAS_DOUBLE_VERSION", version)
             .env("DOUBLE_LOG", &log)
             .env("ORAS_DOUBLE_REGISTRY", &registry)

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::packpush::{Run, Sandbox, fixture_pack};
-use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
+use common::packs::copy_pack;
+use common::real::{self, report};
+use common::testbed::{self, Registry};
 use regex::Regex;
 use serde_json::Value;
 
@@ -17,66 +19,13 @@ const PROJECT: &str = "batch";
 const HELLO: &str = "hello-world";
 const MONITORING: &str = "sample-monitoring";
 
-/// `push`, the registry's flags and `extra` (pack folders, `--from`, `--archive`, ...),
-/// always with `--output json`: the JSON document on stdout, human text on stderr.
+/// `push` into [`PROJECT`]: see [`real::push`].
 fn push(sandbox: &Sandbox, registry: &Registry, extra: &[&str]) -> Run {
-    let oras = Testbed::get()
-        .oras_1_3
-        .to_str()
-        .expect("UTF-8 path")
-        .to_owned();
-    let addr = registry.addr();
-    let mut args = vec![
-        "push",
-        "--registry",
-        &addr,
-        "--project",
-        PROJECT,
-        "--username",
-        USER,
-        "--password-stdin",
-        "--oras",
-        &oras,
-        "--allow-newer-oras",
-        "--plain-http",
-        "--output",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    sandbox.run(&args, PASSWORD)
-}
-
-fn report(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON document on stdout ({e}):\n{}\n--- stderr ---\n{}",
-            run.stdout, run.stderr
-        )
-    })
+    real::push(sandbox, registry, PROJECT, extra)
 }
 
 fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A copy of a fixture pack at `parent/NAME`.
-fn copy_pack(name: &str, parent: &Path) -> PathBuf {
-    let to = parent.join(name);
-    copy_dir(&fixture_pack(name), &to);
-    to
 }
 
 fn sha256_file(path: &Path) -> String {

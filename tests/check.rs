@@ -8,7 +8,8 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use common::packpush::{Run, Sandbox, fixture_pack};
-use serde_json::{Value, json};
+use common::packs::{copy_dir, edit_json};
+use serde_json::json;
 use tempfile::TempDir;
 
 /// A copy of the hello-world fixture in a temporary folder, then `break_it`.
@@ -29,27 +30,6 @@ impl Broken {
     fn check(&self) -> Run {
         check(&self.pack)
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Rewrites the pack's pack.json.
-fn edit_json(pack: &Path, change: impl FnOnce(&mut Value)) {
-    let file = pack.join("pack.json");
-    let mut document: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    change(&mut document);
-    std::fs::write(file, document.to_string()).unwrap();
 }
 
 fn check(pack: &Path) -> Run {

@@ -6,47 +6,18 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::doubles::{call_dirs, double, doubles_sandbox};
+use common::packpush::{Run, Sandbox, fixture_pack, path_str};
+use common::packs::copy_dir;
 
 const PASSWORD: &str = "Harbor12345";
 
-fn path_str(path: &Path) -> String {
-    path.to_str().expect("UTF-8 path").to_owned()
-}
-
-fn double(name: &str) -> String {
-    path_str(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/doubles")
-            .join(name),
-    )
-}
-
-/// A sandbox whose runs use the doubles, with the call log in its HOME.
-fn doubles_sandbox(envs: &[(&str, &str)]) -> Sandbox {
-    let mut sandbox = Sandbox::new();
-    let log = sandbox.home().join("double-log");
-    fs::create_dir_all(&log).expect("create the call log");
-    let registry = sandbox.home().join("registry");
-    sandbox.env("DOUBLE_LOG", path_str(&log));
-    sandbox.env("ORAS_DOUBLE_REGISTRY", path_str(&registry));
-    for (key, value) in envs {
-        sandbox.env(key, value);
-    }
-    sandbox
-}
-
 /// What the doubles were asked to do, after the version probes: `oras login`, `tar`, ...
 fn steps_run(sandbox: &Sandbox) -> Vec<String> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(sandbox.home().join("double-log"))
-        .expect("read the call log")
-        .map(|e| e.expect("log entry").path())
-        .collect();
-    dirs.sort();
-    dirs.iter()
+    call_dirs(sandbox)
+        .iter()
         .map(|dir| fs::read_to_string(dir.join("call")).unwrap_or_default())
         .filter(|call| call != "version")
         .collect()
@@ -384,19 +355,6 @@ fn the_dry_run_example_in_push_help_runs_as_printed() {
         "a dry run ran {:?}",
         steps_run(&sandbox)
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// `--timeout` limits each oras or tar command, not a step or the run, and the help

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::doubles::{call_dirs, double, doubles_sandbox, push_args};
 use common::packpush::{Run, Sandbox, fixture_pack};
+use common::packs::copy_dir;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -29,26 +31,6 @@ const HELLO_REPO: &str = "proj/spectro-packs/archive/hello-world";
 const MONITORING_REF: &str = "127.0.0.1:5000/proj/spectro-packs/archive/sample-monitoring:0.2.1";
 const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring";
 const CREATED_KEY: &str = "org.opencontainers.image.created";
-
-fn doubles_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doubles")
-}
-
-fn oras_double() -> String {
-    doubles_dir()
-        .join("oras")
-        .to_str()
-        .expect("UTF-8 path")
-        .to_owned()
-}
-
-fn tar_double() -> String {
-    doubles_dir()
-        .join("tar")
-        .to_str()
-        .expect("UTF-8 path")
-        .to_owned()
-}
 
 fn oras_fixture(version: &str, name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -168,16 +150,9 @@ struct Doubles {
 
 impl Doubles {
     fn new() -> Doubles {
-        let mut sandbox = Sandbox::new();
-        let log = sandbox.home().join("double-log");
-        let registry = sandbox.home().join("registry");
-        fs::create_dir_all(&log).expect("create the call log");
-        sandbox.env("DOUBLE_LOG", log.to_str().expect("UTF-8 path"));
-        sandbox.env(
-            "ORAS_DOUBLE_REGISTRY",
-            registry.to_str().expect("UTF-8 path"),
-        );
-        Doubles { sandbox }
+        Doubles {
+            sandbox: doubles_sandbox(&[]),
+        }
     }
 
     fn env(&mut self, key: &str, value: &str) -> &mut Self {
@@ -204,24 +179,7 @@ impl Doubles {
 
     /// `packpush push PACK...` against the doubles, plain HTTP, as admin.
     fn push_args_for(packs: &[PathBuf], extra: &[&str]) -> Vec<String> {
-        let mut args = strings(&["push"]);
-        args.extend(
-            packs
-                .iter()
-                .map(|p| p.to_str().expect("UTF-8 path").to_owned()),
-        );
-        args.extend(strings(&[
-            "--registry",
-            REGISTRY,
-            "--project",
-            "proj",
-            "--username",
-            "admin",
-            "--plain-http",
-        ]));
-        args.extend(["--oras".into(), oras_double(), "--tar".into(), tar_double()]);
-        args.extend(strings(extra));
-        args
+        push_args(packs, REGISTRY, "proj", extra)
     }
 
     fn run(&self, args: &[String], stdin: &str) -> Run {
@@ -243,12 +201,10 @@ impl Doubles {
 
     /// Every recorded call, in call order.
     fn calls(&self) -> Vec<Call> {
-        let mut dirs: Vec<PathBuf> = fs::read_dir(self.home().join("double-log"))
-            .expect("read the call log")
-            .map(|e| e.expect("log entry").path())
-            .collect();
-        dirs.sort();
-        dirs.into_iter().map(Call::read).collect()
+        call_dirs(&self.sandbox)
+            .into_iter()
+            .map(Call::read)
+            .collect()
     }
 
     /// The calls after the version probes, asserting that the probes came first and that
@@ -353,11 +309,11 @@ fn run_double(
 #[test]
 fn double_version_output_is_that_of_oras_1_0_0() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, _) = run_double(&oras_double(), &["version"], dir.path(), &[], "");
+    let (code, stdout, _) = run_double(&double("oras"), &["version"], dir.path(), &[], "");
     assert_eq!(code, 0);
     assert_eq!(stdout.as_bytes(), oras_fixture("1.0.0", "version.txt"));
     let (_, stdout, _) = run_double(
-        &oras_double(),
+        &double("oras"),
         &["version"],
         dir.path(),
         &[("ORAS_DOUBLE_VERSION", "1.3.3")],
@@ -365,7 +321,7 @@ fn double_version_output_is_that_of_oras_1_0_0() {
     );
     assert_eq!(stdout.as_bytes(), oras_fixture("1.3.3", "version.txt"));
     let (code, stdout, _) = run_double(
-        &oras_double(),
+        &double("oras"),
         &["version"],
         dir.path(),
         &[("ORAS_DOUBLE_VERSION", "garbage")],
@@ -374,7 +330,7 @@ fn double_version_output_is_that_of_oras_1_0_0() {
     assert_eq!(code, 0);
     assert!(!stdout.contains("Version:"), "{stdout}");
     // 1.0.0 has no --version flag.
-    let (code, _, stderr) = run_double(&oras_double(), &["--version"], dir.path(), &[], "");
+    let (code, _, stderr) = run_double(&double("oras"), &["--version"], dir.path(), &[], "");
     assert_eq!((code, stderr.trim()), (1, "Error: unknown flag: --version"));
 }
 
@@ -391,7 +347,7 @@ fn double_writes_the_manifests_oras_1_0_0_wrote() {
 
     // The empty push with 1.0.0's push time gives 1.0.0's very digest (flow.log).
     let (code, stdout, stderr) = run_double(
-        &oras_double(),
+        &double("oras"),
         &[
             "push",
             "--plain-http",
@@ -421,7 +377,7 @@ fn double_writes_the_manifests_oras_1_0_0_wrote() {
     fs::write(dir.path().join("mypack-1.0.0.tar.gz"), content).unwrap();
     let reference = format!("{base}/mypack:1.0.0");
     let (code, stdout, stderr) = run_double(
-        &oras_double(),
+        &double("oras"),
         &[
             "push",
             "--plain-http",
@@ -459,7 +415,7 @@ fn double_writes_the_manifests_oras_1_0_0_wrote() {
     // Read back by tag and by digest: the same bytes, no trailing newline.
     for fetched in [reference.clone(), format!("{base}/mypack@{digest}")] {
         let (code, stdout, stderr) = run_double(
-            &oras_double(),
+            &double("oras"),
             &["manifest", "fetch", "--plain-http", &fetched],
             dir.path(),
             &envs,
@@ -468,7 +424,7 @@ fn double_writes_the_manifests_oras_1_0_0_wrote() {
         assert_eq!((code, stdout.as_str()), (0, written.as_str()), "{stderr}");
     }
     let (code, _, stderr) = run_double(
-        &oras_double(),
+        &double("oras"),
         &[
             "manifest",
             "fetch",
@@ -485,7 +441,7 @@ fn double_writes_the_manifests_oras_1_0_0_wrote() {
         format!("Error: {base}/mypack:2.0.0: not found")
     );
     let (code, _, stderr) = run_double(
-        &oras_double(),
+        &double("oras"),
         &["manifest", "fetch", "--plain-http", base],
         dir.path(),
         &envs,
@@ -513,7 +469,7 @@ fn double_image_spec_follows_the_pretended_version() {
             args.extend(["--image-spec", spec]);
         }
         run_double(
-            &oras_double(),
+            &double("oras"),
             &args,
             dir.path(),
             &[
@@ -565,7 +521,7 @@ fn double_login_reads_stdin_and_never_prompts() {
         config,
     ];
     let (code, stdout, stderr) = run_double(
-        &oras_double(),
+        &double("oras"),
         &login,
         dir.path(),
         &log_env,
@@ -582,14 +538,14 @@ fn double_login_reads_stdin_and_never_prompts() {
         "YWRtaW46SGFyYm9yMTIzNDU="
     );
     // Empty stdin: 1.0.0 falls back to a prompt, which fails without a terminal.
-    let (code, _, stderr) = run_double(&oras_double(), &login, dir.path(), &log_env, "");
+    let (code, _, stderr) = run_double(&double("oras"), &login, dir.path(), &log_env, "");
     assert_eq!(
         (code, stderr.trim()),
         (1, "Error: inappropriate ioctl for device")
     );
     // -p works but warns, and the call log says so.
     let (code, _, stderr) = run_double(
-        &oras_double(),
+        &double("oras"),
         &[
             "login",
             "127.0.0.1:5005",
@@ -646,7 +602,7 @@ fn double_tar_failure_leaves_a_partial_archive_and_version_passes_through() {
     let archive = dir.path().join("out.tar.gz");
     let archive = archive.to_str().unwrap();
     let (code, _, stderr) = run_double(
-        &tar_double(),
+        &double("tar"),
         &["-czvf", archive, "hello-world"],
         &packs,
         &[("TAR_DOUBLE_FAIL", "1")],
@@ -657,7 +613,7 @@ fn double_tar_failure_leaves_a_partial_archive_and_version_passes_through() {
     let garbage = fs::read(archive).expect("a partial archive is left behind");
     assert!(!garbage.is_empty());
     let (code, stdout, _) = run_double(
-        &tar_double(),
+        &double("tar"),
         &["--version"],
         dir.path(),
         &[("TAR_DOUBLE_FAIL", "1")],
@@ -720,17 +676,17 @@ fn double_sleep_records_its_pid_and_dies_of_the_signal() {
     let fetch = ["manifest", "fetch", "r:1/p/a:1"];
     let sleep = ("ORAS_DOUBLE_SLEEP", "login:30,fetch:30");
     assert_eq!(
-        stall_and_signal(&oras_double(), &fetch, sleep, "TERM"),
+        stall_and_signal(&double("oras"), &fetch, sleep, "TERM"),
         (15, "TERM".into())
     );
     assert_eq!(
-        stall_and_signal(&oras_double(), &fetch, sleep, "INT"),
+        stall_and_signal(&double("oras"), &fetch, sleep, "INT"),
         (2, "INT".into())
     );
     let tar = ["-czf", "x.tar.gz", "."];
     let sleep = ("TAR_DOUBLE_SLEEP", "30");
     assert_eq!(
-        stall_and_signal(&tar_double(), &tar, sleep, "TERM"),
+        stall_and_signal(&double("tar"), &tar, sleep, "TERM"),
         (15, "TERM".into())
     );
 }
@@ -755,7 +711,7 @@ fn double_lookup_verify_and_ref_failures_hit_only_their_calls() {
         if !only.is_empty() {
             envs.push(("ORAS_DOUBLE_FAIL_REF", only));
         }
-        run_double(&oras_double(), args, dir.path(), &envs, "")
+        run_double(&double("oras"), args, dir.path(), &envs, "")
     };
     let fetch = |reference: &str, fail: &str, only: &str| {
         oras(
@@ -1362,20 +1318,6 @@ fn error_text(run: &Run) -> &str {
         .unwrap_or_else(|| panic!("no error line: {}", run.stderr))
 }
 
-/// Copies a folder tree (files and folders only, as the fixture packs have).
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_second_push_of_the_same_pack_is_up_to_date_and_pushes_nothing() {
     let doubles = Doubles::new();
@@ -1741,9 +1683,9 @@ fn json_output_describes_the_run() {
             .map(|a| a.as_str().unwrap())
             .collect();
         let program = if call.program == "oras" {
-            oras_double()
+            double("oras")
         } else {
-            tar_double()
+            double("tar")
         };
         assert_eq!(argv[0], program);
         assert_eq!(argv[1..], call.argv, "{command:#}");
@@ -1934,12 +1876,12 @@ fn dry_run_prints_the_seven_commands_and_runs_none() {
         .map(|l| l.strip_suffix(" || true").unwrap_or(l))
         .collect();
     assert_eq!(commands.len(), 7, "{}", run.stdout);
-    let oras = oras_double();
+    let oras = double("oras");
     let expect = [
         format!("{oras} login {REGISTRY} --username admin --password-stdin --plain-http"),
         format!(
             "{} -czvf {} hello-world",
-            tar_double(),
+            double("tar"),
             out.join(ARCHIVE).display()
         ),
         format!("{oras} push {BASE_REPO} --plain-http"),
@@ -2076,7 +2018,7 @@ fn a_stray_name_variable_is_named_in_the_error() {
 #[test]
 fn doctor_reports_the_versions_and_refuses_a_newer_oras() {
     let doubles = Doubles::new();
-    let args = strings(&["doctor", "--oras", &oras_double(), "--tar", &tar_double()]);
+    let args = strings(&["doctor", "--oras", &double("oras"), "--tar", &double("tar")]);
     let run = doubles.run(&args, "");
     run.assert_code(0);
     assert!(run.stdout.contains("oras 1.0.0"), "{}", run.stdout);

@@ -10,70 +10,27 @@
 mod common;
 
 use std::fs;
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::doubles::{call_dirs, call_log, doubles_sandbox, push_args};
+use common::live::{Live, RUN_LIMIT, descendants, send_signal};
+use common::packpush::{Sandbox, fixture_pack, path_str};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 
 const REGISTRY: &str = "127.0.0.1:5000";
 const PROJECT: &str = "spectro-oci-registry";
 const ARCHIVE: &str = "hello-world-1.0.0.tar.gz";
-/// The most any one run here may take.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------- processes
-
-#[allow(unsafe_code)]
-fn send_signal(pid: i32, signal: i32) {
-    // SAFETY: kill(2) on a process (or, negative, a process group) this test started.
-    let result = unsafe { libc::kill(pid, signal) };
-    assert_eq!(result, 0, "kill({pid}, {signal}) failed");
-}
-
-/// Every living descendant of `root`, from `/proc/*/stat`.
-fn descendants(root: i32) -> Vec<i32> {
-    let mut parents = Vec::new();
-    for entry in fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
-        let ppid = stat
-            .rfind(')')
-            .and_then(|at| stat[at + 1..].split_whitespace().nth(1))
-            .and_then(|p| p.parse::<i32>().ok());
-        if let Some(ppid) = ppid {
-            parents.push((pid, ppid));
-        }
-    }
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for &(pid, ppid) in &parents {
-            if ppid == parent && !found.contains(&pid) {
-                found.push(pid);
-                frontier.push(pid);
-            }
-        }
-    }
-    found
-}
 
 /// Whether `pid` still exists as a process that has not been reaped (zombies count as gone).
 fn alive(pid: i32) -> bool {
@@ -86,137 +43,13 @@ fn alive(pid: i32) -> bool {
     }
 }
 
-/// packpush running in the background, its output collected by two threads. Dropping it
-/// kills packpush if it still runs.
-struct Live {
-    child: Child,
-    started: Instant,
-    stdout: Option<JoinHandle<Vec<u8>>>,
-    stderr: Option<JoinHandle<Vec<u8>>>,
-}
-
-impl Live {
-    fn spawn(mut command: Command, stdin: &str) -> Live {
-        let started = Instant::now();
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start packpush");
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin.as_bytes()).expect("write stdin");
-        drop(input);
-        let reader = |mut pipe: Box<dyn Read + Send>| {
-            thread::spawn(move || {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                bytes
-            })
-        };
-        let stdout = reader(Box::new(child.stdout.take().expect("stdout")));
-        let stderr = reader(Box::new(child.stderr.take().expect("stderr")));
-        Live {
-            child,
-            started,
-            stdout: Some(stdout),
-            stderr: Some(stderr),
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        i32::try_from(self.child.id()).expect("pid")
-    }
-
-    fn exited(&mut self) -> bool {
-        self.child.try_wait().expect("poll packpush").is_some()
-    }
-
-    /// Waits for the end (at most [`RUN_LIMIT`]); returns what packpush printed and how
-    /// long it ran.
-    fn finish(mut self) -> (Run, Duration) {
-        let deadline = self.started + RUN_LIMIT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("poll packpush") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("packpush ran longer than {RUN_LIMIT:?} and was killed");
-            }
-            thread::sleep(Duration::from_millis(5));
-        };
-        let took = self.started.elapsed();
-        let text = |handle: Option<JoinHandle<Vec<u8>>>| {
-            let bytes = handle.expect("reader").join().expect("reader thread");
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: text(self.stdout.take()),
-            stderr: text(self.stderr.take()),
-        };
-        (run, took)
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 // ---------------------------------------------------------------- doubles
-
-fn doubles_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doubles")
-}
-
-fn path_string(path: &Path) -> String {
-    path.to_str().expect("UTF-8 path").to_owned()
-}
-
-/// A sandbox whose runs use the doubles, the call log and the fake registry in its HOME
-/// (outside TMPDIR, so leftovers stay meaningful).
-fn doubles_sandbox(env: &[(&str, &str)]) -> Sandbox {
-    let mut sandbox = Sandbox::new();
-    let log = path_string(&sandbox.home().join("double-log"));
-    let registry = path_string(&sandbox.home().join("registry"));
-    sandbox.env("DOUBLE_LOG", log);
-    sandbox.env("ORAS_DOUBLE_REGISTRY", registry);
-    for (key, value) in env {
-        sandbox.env(key, value);
-    }
-    sandbox
-}
 
 /// `packpush push hello-world` through the doubles, password on stdin, plus `extra`.
 fn doubles_push(extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "push",
-        &path_string(&fixture_pack("hello-world")),
-        "--registry",
-        REGISTRY,
-        "--project",
-        "proj",
-        "--username",
-        USER,
-        "--password-stdin",
-        "--plain-http",
-        "--oras",
-        &path_string(&doubles_dir().join("oras")),
-        "--tar",
-        &path_string(&doubles_dir().join("tar")),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    let mut all = vec!["--password-stdin"];
+    all.extend_from_slice(extra);
+    push_args(&[fixture_pack("hello-world")], REGISTRY, "proj", &all)
 }
 
 fn command(sandbox: &Sandbox, args: &[String]) -> Command {
@@ -227,21 +60,16 @@ fn command(sandbox: &Sandbox, args: &[String]) -> Command {
 /// The log directory of the first recorded call named `name` (`tar`, `push-base`, ...)
 /// once it has written its pid (it stalls from then on).
 fn stalled_call(live: &mut Live, sandbox: &Sandbox, name: &str) -> PathBuf {
-    let log = sandbox.home().join("double-log");
     let deadline = Instant::now() + RUN_LIMIT;
     loop {
-        let mut dirs: Vec<PathBuf> = fs::read_dir(&log)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        dirs.sort();
-        if let Some(dir) = dirs.into_iter().find(|dir| {
+        if let Some(dir) = call_dirs(sandbox).into_iter().find(|dir| {
             fs::read_to_string(dir.join("call")).is_ok_and(|call| call == name)
                 && dir.join("pid").exists()
         }) {
             return dir;
         }
         if live.exited() {
-            let (run, _) = ended_output(live);
+            let (run, _) = live.ended_output();
             panic!(
                 "packpush ended (exit {}) before {name} stalled\n--- stderr ---\n{}",
                 run.code, run.stderr
@@ -250,28 +78,6 @@ fn stalled_call(live: &mut Live, sandbox: &Sandbox, name: &str) -> PathBuf {
         assert!(Instant::now() < deadline, "{name} never stalled");
         thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// What a run that already ended printed, taken out of `live` (which is left spent).
-fn ended_output(live: &mut Live) -> (Run, Duration) {
-    let text = |handle: Option<JoinHandle<Vec<u8>>>| {
-        handle
-            .map(|h| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned())
-            .unwrap_or_default()
-    };
-    let code = live
-        .child
-        .try_wait()
-        .ok()
-        .flatten()
-        .and_then(|s| s.code())
-        .unwrap_or(-1);
-    let run = Run {
-        code,
-        stdout: text(live.stdout.take()),
-        stderr: text(live.stderr.take()),
-    };
-    (run, live.started.elapsed())
 }
 
 /// Where the stall happens.
@@ -358,7 +164,7 @@ fn interrupt(during: During, signal: i32, to: To) {
     fs::write(&notes, "the user's own file\n").expect("write the user's file");
     let notes_time = file_time(&notes);
 
-    let args = doubles_push(&["--output-dir", &path_string(&out)]);
+    let args = doubles_push(&["--output-dir", &path_str(&out)]);
     let mut command = command(&sandbox, &args);
     if to == To::Group {
         command.process_group(0);
@@ -380,7 +186,7 @@ fn interrupt(during: During, signal: i32, to: To) {
         // With process_group(0), the group's id is packpush's pid.
         To::Group => send_signal(-live.pid(), signal),
     }
-    let (run, _) = live.finish();
+    let run = live.finish();
     let what = format!("{during:?}, signal {signal}, to {to:?}");
 
     assert_eq!(
@@ -525,7 +331,7 @@ fn sigterm_to_the_process_group_during_pack_push() {
 fn a_child_killed_by_a_signal_is_reported_as_such() {
     let sandbox = doubles_sandbox(&[("ORAS_DOUBLE_SELF_KILL", "push-pack:9")]);
     let args = doubles_push(&["--output", "json"]);
-    let (run, _) = Live::spawn(command(&sandbox, &args), &format!("{PASSWORD}\n")).finish();
+    let run = Live::start(&sandbox, &args, &format!("{PASSWORD}\n")).finish();
     run.assert_code(6);
     assert!(
         run.stderr.contains("killed by signal 9 (SIGKILL)"),
@@ -559,7 +365,7 @@ fn a_child_killed_by_a_signal_is_reported_as_such() {
 fn timeout_stops_a_stalled_pack_push() {
     let sandbox = doubles_sandbox(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
     let args = doubles_push(&["--timeout", "1s"]);
-    let (run, took) = Live::spawn(command(&sandbox, &args), &format!("{PASSWORD}\n")).finish();
+    let (run, took) = Live::start(&sandbox, &args, &format!("{PASSWORD}\n")).finish_timed();
     run.assert_code(6);
     assert!(took < Duration::from_secs(8), "took {took:?}");
     assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
@@ -567,7 +373,7 @@ fn timeout_stops_a_stalled_pack_push() {
     assert!(run.stderr.contains("registry state: "), "{}", run.stderr);
 
     // The push was asked to stop (SIGTERM), and did.
-    let log = sandbox.home().join("double-log");
+    let log = call_log(&sandbox);
     let stalled = names_in(&log)
         .into_iter()
         .map(|n| log.join(n))
@@ -664,7 +470,7 @@ fn timeout_stops_a_login_to_a_registry_that_never_answers() {
     let sandbox = Sandbox::new();
     let args: Vec<String> = [
         "push",
-        &path_string(&fixture_pack("hello-world")),
+        &path_str(&fixture_pack("hello-world")),
         "--registry",
         &stall.addr(),
         "--project",
@@ -675,14 +481,14 @@ fn timeout_stops_a_login_to_a_registry_that_never_answers() {
         "--plain-http",
         "--allow-newer-oras",
         "--oras",
-        &path_string(&testbed.oras_1_3),
+        &path_str(&testbed.oras_1_3),
         "--timeout",
         "2s",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let (run, took) = Live::spawn(command(&sandbox, &args), &format!("{PASSWORD}\n")).finish();
+    let (run, took) = Live::start(&sandbox, &args, &format!("{PASSWORD}\n")).finish_timed();
     let accepted = stall.stop();
     run.assert_code(4);
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -726,7 +532,7 @@ fn two_runs_at_once_share_no_temporary_state() {
     let start = |pack: &str| {
         let args: Vec<String> = [
             "push",
-            &path_string(&fixture_pack(pack)),
+            &path_str(&fixture_pack(pack)),
             "--registry",
             &registry.addr(),
             "--project",
@@ -737,7 +543,7 @@ fn two_runs_at_once_share_no_temporary_state() {
             "--plain-http",
             "--allow-newer-oras",
             "--oras",
-            &path_string(&testbed.oras_1_3),
+            &path_str(&testbed.oras_1_3),
             "--output",
             "json",
             "--verbose",
@@ -745,12 +551,12 @@ fn two_runs_at_once_share_no_temporary_state() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        Live::spawn(command(&sandbox, &args), &format!("{PASSWORD}\n"))
+        Live::start(&sandbox, &args, &format!("{PASSWORD}\n"))
     };
     let first = start("hello-world");
     let second = start("sample-monitoring");
-    let (first, _) = first.finish();
-    let (second, _) = second.finish();
+    let first = first.finish();
+    let second = second.finish();
     first.assert_code(0);
     second.assert_code(0);
 

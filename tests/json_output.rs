@@ -7,30 +7,18 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::doubles::{call_dirs, call_log, double, doubles_sandbox, push_args};
+use common::live::{Live, send_signal};
+use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 
 const PROJECT: &str = "spectro-oci-registry";
 /// What the doubles are told the registry is; nothing listens there.
 const DOUBLE_REGISTRY: &str = "127.0.0.1:5000";
-
-fn path_str(path: &Path) -> String {
-    path.to_str().expect("UTF-8 path").to_owned()
-}
-
-fn double(name: &str) -> String {
-    path_str(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/doubles")
-            .join(name),
-    )
-}
 
 /// Parses stdout as exactly one JSON document: nothing before it, nothing after it but
 /// the final newline.
@@ -113,46 +101,24 @@ struct Doubles {
 
 impl Doubles {
     fn new(envs: &[(&str, &str)]) -> Doubles {
-        let mut sandbox = Sandbox::new();
-        let log = sandbox.home().join("double-log");
-        fs::create_dir_all(&log).expect("create the call log");
-        let registry = sandbox.home().join("registry");
-        sandbox.env("DOUBLE_LOG", path_str(&log));
-        sandbox.env("ORAS_DOUBLE_REGISTRY", path_str(&registry));
-        for (key, value) in envs {
-            sandbox.env(key, value);
+        Doubles {
+            sandbox: doubles_sandbox(envs),
         }
-        Doubles { sandbox }
     }
 
     fn log(&self) -> PathBuf {
-        self.sandbox.home().join("double-log")
+        call_log(&self.sandbox)
     }
 
     fn args(extra: &[&str]) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "push",
-            &path_str(&fixture_pack("hello-world")),
-            "--registry",
+        let mut all = vec!["--password-stdin", "--output", "json"];
+        all.extend_from_slice(extra);
+        push_args(
+            &[fixture_pack("hello-world")],
             DOUBLE_REGISTRY,
-            "--project",
             PROJECT,
-            "--username",
-            USER,
-            "--plain-http",
-            "--oras",
-            &double("oras"),
-            "--tar",
-            &double("tar"),
-            "--password-stdin",
-            "--output",
-            "json",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
+            &all,
+        )
     }
 
     /// `packpush push hello-world --output json` through the doubles, password on stdin.
@@ -164,12 +130,8 @@ impl Doubles {
 
     /// `(program, first argument)` of every recorded call, in order.
     fn calls(&self) -> Vec<(String, String)> {
-        let mut dirs: Vec<PathBuf> = fs::read_dir(self.log())
-            .expect("read the call log")
-            .map(|e| e.expect("log entry").path())
-            .collect();
-        dirs.sort();
-        dirs.iter()
+        call_dirs(&self.sandbox)
+            .iter()
             .map(|dir| {
                 let argv = fs::read(dir.join("argv")).unwrap_or_default();
                 let first = argv.split(|b| *b == 0).next().unwrap_or_default();
@@ -576,22 +538,11 @@ fn verify_failure_is_class_verify() {
 /// asleep, and returns the run.
 fn interrupted_push() -> Run {
     let doubles = Doubles::new(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
-    let args = Doubles::args(&[]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = doubles
-        .sandbox
-        .command(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start packpush");
-    {
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .expect("write the password");
-    }
+    let live = Live::start(
+        &doubles.sandbox,
+        &Doubles::args(&[]),
+        &format!("{PASSWORD}\n"),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let asleep = loop {
         let found = fs::read_dir(doubles.log())
@@ -609,13 +560,9 @@ fn interrupted_push() -> Run {
         assert!(Instant::now() < deadline, "the pack push never started");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(killed.success());
+    send_signal(live.pid(), libc::SIGINT);
     let started = Instant::now();
-    let output = child.wait_with_output().expect("wait for packpush");
+    let run = live.finish();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "packpush outlived SIGINT"
@@ -625,11 +572,7 @@ fn interrupted_push() -> Run {
         fs::read_to_string(asleep.join("signal")).unwrap_or_default(),
         "INT"
     );
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run
 }
 
 #[test]

@@ -9,14 +9,10 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::packpush::{Run, Sandbox, fixture_pack, path_str};
+use common::packs::{copy_dir, edit_json};
 use common::testbed::Testbed;
-use serde_json::Value;
 use tempfile::TempDir;
-
-fn path_str(path: &Path) -> String {
-    path.to_str().expect("UTF-8 path").to_owned()
-}
 
 fn oras() -> String {
     path_str(&Testbed::get().oras_1_3)
@@ -124,26 +120,6 @@ impl Archive {
         args.extend_from_slice(extra);
         Sandbox::new().run(&args, "")
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn edit_json(pack: &Path, change: impl FnOnce(&mut Value)) {
-    let file = pack.join("pack.json");
-    let mut document: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    change(&mut document);
-    std::fs::write(file, document.to_string()).unwrap();
 }
 
 /// Broken in four ways the folder rules would each refuse.

@@ -10,8 +10,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::packpush::{Run, Sandbox, fixture_pack};
-use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
+use common::packpush::{Sandbox, fixture_pack};
+use common::packs::copy_dir;
+use common::real::{push, report};
+use common::testbed::{self, Registry};
 use serde_json::Value;
 
 const HELLO: &str = "hello-world";
@@ -21,57 +23,8 @@ const CREATED: &str = "org.opencontainers.image.created";
 const EPOCH: u64 = 1_700_000_000;
 const EPOCH_RFC3339: &str = "2023-11-14T22:13:20Z";
 
-fn push(sandbox: &Sandbox, registry: &Registry, project: &str, extra: &[&str]) -> Run {
-    let oras = Testbed::get()
-        .oras_1_3
-        .to_str()
-        .expect("UTF-8 path")
-        .to_owned();
-    let addr = registry.addr();
-    let mut args = vec![
-        "push",
-        "--registry",
-        &addr,
-        "--project",
-        project,
-        "--username",
-        USER,
-        "--password-stdin",
-        "--oras",
-        &oras,
-        "--allow-newer-oras",
-        "--plain-http",
-        "--output",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    sandbox.run(&args, PASSWORD)
-}
-
-fn report(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON document on stdout ({e}):\n{}\n--- stderr ---\n{}",
-            run.stdout, run.stderr
-        )
-    })
-}
-
 fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A "checkout" of hello-world at `parent/hello-world`: a fresh copy whose every file and

@@ -12,24 +12,24 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread::{self, JoinHandle};
+use std::process::{Command, Stdio};
+use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::doubles::{self, call_dirs, push_args};
+use common::live::{Live, RUN_LIMIT, descendants, parents, send_signal};
+use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{PASSWORD, Registry, Testbed, USER};
 use sha2::{Digest, Sha256};
 
 const REGISTRY: &str = "127.0.0.1:5000";
 /// How long a stalled double would sleep if nobody ended its pause.
 const STALL: &str = "30";
-/// The most any one run here may take.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 // ------------------------------------------------------------------ secrets
 
@@ -158,56 +158,8 @@ fn assert_no_docker_dir(what: &str, sandbox: &Sandbox) {
 
 // ---------------------------------------------------------------- processes
 
-/// Parent of every process, from `/proc/*/stat`.
-fn parents() -> HashMap<i32, i32> {
-    let mut map = HashMap::new();
-    for entry in fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
-            continue;
-        };
-        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
-            map.insert(pid, ppid);
-        }
-    }
-    map
-}
-
-/// Every living descendant of `root`.
-fn descendants(root: i32) -> Vec<i32> {
-    let parents = parents();
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for (&pid, &ppid) in &parents {
-            if ppid == parent && !found.contains(&pid) {
-                found.push(pid);
-                frontier.push(pid);
-            }
-        }
-    }
-    found
-}
-
 fn proc_file(pid: i32, name: &str) -> Option<Vec<u8>> {
     fs::read(format!("/proc/{pid}/{name}")).ok()
-}
-
-#[allow(unsafe_code)]
-fn send_signal(pid: i32, signal: i32) {
-    // SAFETY: kill(2) on a process this test started (or one of its descendants).
-    let result = unsafe { libc::kill(pid, signal) };
-    assert_eq!(result, 0, "kill({pid}, {signal}) failed");
 }
 
 /// Problems with the secret in `/proc` of packpush and of all its descendants.
@@ -246,95 +198,7 @@ fn process_leaks(packpush: i32, secret: &Secret, own_environ_may_hold_it: bool) 
 
 // ------------------------------------------------------------- a live run
 
-/// packpush running in the background, its output collected by two threads. Dropping it
-/// kills packpush if it still runs.
-struct Live {
-    child: Child,
-    stdout: Option<JoinHandle<Vec<u8>>>,
-    stderr: Option<JoinHandle<Vec<u8>>>,
-}
-
-impl Live {
-    fn start(sandbox: &Sandbox, args: &[String], stdin: &str) -> Live {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut child = sandbox
-            .command(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start packpush");
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin.as_bytes()).expect("write stdin");
-        drop(input);
-        let reader = |mut pipe: Box<dyn Read + Send>| {
-            thread::spawn(move || {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                bytes
-            })
-        };
-        let stdout = reader(Box::new(child.stdout.take().expect("stdout")));
-        let stderr = reader(Box::new(child.stderr.take().expect("stderr")));
-        Live {
-            child,
-            stdout: Some(stdout),
-            stderr: Some(stderr),
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        i32::try_from(self.child.id()).expect("pid")
-    }
-
-    fn exited(&mut self) -> bool {
-        self.child.try_wait().expect("poll packpush").is_some()
-    }
-
-    /// Waits for the end (at most [`RUN_LIMIT`]) and returns what packpush printed.
-    fn finish(mut self) -> Run {
-        let deadline = Instant::now() + RUN_LIMIT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("poll packpush") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("packpush ran longer than {RUN_LIMIT:?} and was killed");
-            }
-            thread::sleep(Duration::from_millis(5));
-        };
-        let text = |handle: Option<JoinHandle<Vec<u8>>>| {
-            let bytes = handle.expect("reader").join().expect("reader thread");
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: text(self.stdout.take()),
-            stderr: text(self.stderr.take()),
-        }
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 // ---------------------------------------------------------------- doubles
-
-fn doubles_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doubles")
-}
-
-fn path_string(path: &Path) -> String {
-    path.to_str().expect("UTF-8 path").to_owned()
-}
 
 /// How packpush gets the password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -348,11 +212,7 @@ enum Source {
 /// A sandbox whose runs use the doubles; the call log and the fake registry live in its
 /// HOME (outside TMPDIR), so they are scanned too.
 fn doubles_sandbox(source: Source, secret: &Secret, env: &[(&str, &str)]) -> Sandbox {
-    let mut sandbox = Sandbox::new();
-    let log = path_string(&sandbox.home().join("double-log"));
-    let registry = path_string(&sandbox.home().join("registry"));
-    sandbox.env("DOUBLE_LOG", log);
-    sandbox.env("ORAS_DOUBLE_REGISTRY", registry);
+    let mut sandbox = doubles::doubles_sandbox(&[]);
     if source == Source::Env {
         sandbox.env("HARBOR_PASSWORD", &secret.password);
     }
@@ -369,25 +229,7 @@ fn doubles_push(
     registry: &str,
     extra: &[&str],
 ) -> (Vec<String>, String) {
-    let mut args: Vec<String> = [
-        "push",
-        &path_string(&fixture_pack("hello-world")),
-        "--registry",
-        registry,
-        "--project",
-        "proj",
-        "--username",
-        USER,
-        "--plain-http",
-        "--oras",
-        &path_string(&doubles_dir().join("oras")),
-        "--tar",
-        &path_string(&doubles_dir().join("tar")),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
+    let mut args = push_args(&[fixture_pack("hello-world")], registry, "proj", extra);
     match source {
         Source::Stdin => {
             args.push("--password-stdin".into());
@@ -428,11 +270,10 @@ impl Call {
 }
 
 fn calls(sandbox: &Sandbox) -> Vec<Call> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(sandbox.home().join("double-log"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    dirs.sort();
-    dirs.into_iter().map(|dir| Call { dir }).collect()
+    call_dirs(sandbox)
+        .into_iter()
+        .map(|dir| Call { dir })
+        .collect()
 }
 
 /// Every recorded call saw no HARBOR_PASSWORD and no secret in its argv.
@@ -878,7 +719,7 @@ fn a_given_registry_config_alone_holds_the_credential() {
         let sandbox = doubles_sandbox(source, &secret, &[]);
         let config = sandbox.home().join("my-oras").join("config.json");
         fs::create_dir(config.parent().expect("folder")).expect("create the config's folder");
-        let config_arg = path_string(&config);
+        let config_arg = path_str(&config);
         let (args, stdin) = doubles_push(
             source,
             &secret,
@@ -933,7 +774,7 @@ fn real_oras_leaves_the_password_nowhere() {
         }
         let mut args: Vec<String> = vec![
             "push".into(),
-            path_string(&fixture_pack("hello-world")),
+            path_str(&fixture_pack("hello-world")),
             "--registry".into(),
             registry.addr(),
             "--project".into(),
@@ -943,7 +784,7 @@ fn real_oras_leaves_the_password_nowhere() {
             "--plain-http".into(),
             "--allow-newer-oras".into(),
             "--oras".into(),
-            path_string(&testbed.oras_1_3),
+            path_str(&testbed.oras_1_3),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let stdin = if source == Source::Stdin {

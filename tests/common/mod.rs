@@ -1,6 +1,10 @@
 //! Shared helpers for the integration tests; each test binary uses only part of them.
 #![allow(dead_code)]
 
+pub mod doubles;
 pub mod fs_snapshot;
+pub mod live;
 pub mod packpush;
+pub mod packs;
+pub mod real;
 pub mod testbed;

@@ -15,6 +15,11 @@ pub fn fixture_pack(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `path` as a string (the tests' paths are UTF-8).
+pub fn path_str(path: &Path) -> String {
+    path.to_str().expect("UTF-8 path").to_owned()
+}
+
 /// A fresh, hermetic environment for one packpush run (or several).
 #[derive(Debug)]
 pub struct Sandbox {
