@@ -327,14 +327,17 @@ mod tests {
         assert!(matches!(err, RunError::Spawn(_)));
     }
 
-    /// A shell that writes which signal reached it into `marker`, then exits.
+    /// A small shell program that writes which signal reached it into
+    /// `marker`, then exits.
     fn trapping(marker: &std::path::Path) -> duct::Handle {
         let script = format!(
             "trap 'echo INT > {0}; exit 0' INT; trap 'echo TERM > {0}; exit 0' TERM; \
              echo ready > {0}.ready; while :; do sleep 0.05; done",
             marker.display()
         );
-        let handle = duct::cmd!("sh", "-c", script).unchecked().start().unwrap();
+        let program = marker.with_extension("sh");
+        std::fs::write(&program, script).unwrap();
+        let handle = duct::cmd!("sh", &program).unchecked().start().unwrap();
         let ready = marker.with_extension("ready");
         let started = Instant::now();
         while !ready.exists() {
