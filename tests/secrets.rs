@@ -22,7 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::doubles::{self, call_dirs, push_args};
-use common::live::{Live, RUN_LIMIT, descendants, parents, send_signal};
+use common::live::{Live, RUN_LIMIT, descendants, parents, send_signal, try_signal};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{PASSWORD, Registry, Testbed, USER};
 use sha2::{Digest, Sha256};
@@ -329,17 +329,27 @@ fn assert_private_config(sandbox: &Sandbox, config: &Path) {
 
 /// Ends a double's pause: kills its `sleep` (the double's only child while it pauses).
 fn end_pause(double: i32) {
-    let children: Vec<i32> = parents()
-        .into_iter()
-        .filter(|&(_, ppid)| ppid == double)
-        .map(|(pid, _)| pid)
-        .collect();
-    assert!(
-        !children.is_empty(),
-        "the paused double {double} has no sleep"
-    );
-    for child in children {
-        send_signal(child, libc::SIGKILL);
+    // The double may still be starting its `sleep` (or running a short-lived
+    // helper): kill the `sleep` child once it is there.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sleeps: Vec<i32> = parents()
+            .into_iter()
+            .filter(|&(pid, ppid)| {
+                ppid == double
+                    && fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|c| c.trim() == "sleep")
+            })
+            .map(|(pid, _)| pid)
+            .collect();
+        if sleeps.into_iter().any(|pid| try_signal(pid, libc::SIGKILL)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the paused double {double} has no sleep"
+        );
+        thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -173,10 +173,14 @@ pub fn descendants(root: i32) -> Vec<i32> {
 }
 
 /// Sends `signal` to `pid` (negative: a process group), asserting that kill(2) succeeded.
-#[allow(unsafe_code)]
 pub fn send_signal(pid: i32, signal: i32) {
+    assert!(try_signal(pid, signal), "kill({pid}, {signal}) failed");
+}
+
+/// Sends `signal` to `pid`; false when no such process exists any more.
+#[allow(unsafe_code)]
+pub fn try_signal(pid: i32, signal: i32) -> bool {
     // SAFETY: kill(2) on a process (or, negative, a process group) this test started, or
     // one of its descendants.
-    let result = unsafe { libc::kill(pid, signal) };
-    assert_eq!(result, 0, "kill({pid}, {signal}) failed");
+    unsafe { libc::kill(pid, signal) == 0 }
 }
