@@ -12,17 +12,29 @@ pub fn of_bytes(bytes: &[u8]) -> String {
 /// Streams a file through sha256 (never holding it in memory); returns the
 /// digest and the size in bytes.
 pub fn of_file(path: &Utf8Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
+    stream(std::fs::File::open(path)?, || false)
+}
+
+/// Streams `reader` through sha256. At the end of the input, `more` says
+/// whether more may still come (a file another process is writing): then
+/// it waits a little and reads again.
+fn stream(mut reader: impl Read, more: impl Fn() -> bool) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
+        // Asked before reading: once no more can come, one more read to the
+        // end sees everything that was written.
+        let finished = !more();
+        let n = reader.read(&mut buffer)?;
+        if n > 0 {
+            hasher.update(&buffer[..n]);
+            size += n as u64;
+        } else if finished {
             break;
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
     }
     Ok((format!("sha256:{:x}", hasher.finalize()), size))
 }
@@ -39,28 +51,13 @@ pub struct Follower {
 impl Follower {
     /// Starts hashing `path`, which must exist already.
     pub fn start(path: &Utf8Path) -> std::io::Result<Follower> {
-        let mut file = std::fs::File::open(path)?;
+        let file = std::fs::File::open(path)?;
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer_done = std::sync::Arc::clone(&done);
         let thread = std::thread::spawn(move || {
-            let mut hasher = Sha256::new();
-            let mut buffer = vec![0u8; 256 * 1024];
-            let mut size = 0u64;
-            loop {
-                // Read the flag before reading: once it is set, one more read
-                // to EOF sees everything the writer wrote.
-                let finished = writer_done.load(std::sync::atomic::Ordering::SeqCst);
-                let n = file.read(&mut buffer)?;
-                if n > 0 {
-                    hasher.update(&buffer[..n]);
-                    size += n as u64;
-                } else if finished {
-                    break;
-                } else {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-            }
-            Ok((format!("sha256:{:x}", hasher.finalize()), size))
+            stream(file, || {
+                !writer_done.load(std::sync::atomic::Ordering::SeqCst)
+            })
         });
         Ok(Follower {
             done,

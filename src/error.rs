@@ -159,3 +159,31 @@ pub fn preflight_result(problems: Vec<Problem>) -> Result<(), Failure> {
     }
     Err(failure)
 }
+
+/// A doubt that does not stop a run. Most are printed unless `--quiet`; a
+/// pack pushed against its rules is said even then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// Printed unless `--quiet`.
+    Note(String),
+    /// `--skip-pack-checks` let a broken rule through: always printed.
+    PushedAgainstRule(String),
+}
+
+impl Warning {
+    /// Whether `--quiet` may hide it.
+    pub fn quiet_may_hide(&self) -> bool {
+        matches!(self, Warning::Note(_))
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Note(text) => f.write_str(text),
+            Warning::PushedAgainstRule(what) => {
+                write!(f, "--skip-pack-checks: pushing although {what}")
+            }
+        }
+    }
+}

@@ -2,23 +2,30 @@
 //! driving `oras` and `tar` through the documented procedure, then proves the
 //! result by reading back what the registry holds.
 
+//!
+//! The layout shows the flow of `packpush push`: `cli` parses, `commands`
+//! has one module per subcommand; `preflight` checks every input; `plan`
+//! turns them into the steps as data; `engine` walks the plan, starting
+//! every program through `process` (with `signals` owning SIGINT/SIGTERM),
+//! the commands built by `tools` (`oras`, `tar`); `verify` judges what the
+//! registry holds; `report` records it; `hints` explains known errors.
+
 pub mod cli;
 pub mod commands;
 pub mod digest;
 pub mod engine;
 pub mod error;
-pub(crate) mod guide;
-pub mod inputs;
-pub mod oras;
+pub mod fsutil;
+pub mod hints;
 pub mod pack;
 pub mod plan;
 pub mod preflight;
+pub mod process;
 pub mod reference;
 pub mod report;
-pub mod run;
 pub mod secret;
-pub mod sources;
-pub mod tar;
+pub mod signals;
+pub mod tools;
 pub mod ui;
 pub mod verify;
 
@@ -26,7 +33,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::error::Failure;
-use crate::inputs::Sources;
+use crate::preflight::Provenance;
 use crate::report::Report;
 use crate::ui::{Level, Ui};
 
@@ -43,25 +50,25 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Push(args) => {
             let ui = ui_for(&args.report);
-            let sources = Sources::new(matches.subcommand_matches("push"));
+            let provenance = Provenance::new(matches.subcommand_matches("push"));
             let format = args.report.output;
-            let (report, result) = commands::push::run(*args, &sources, &ui);
+            let (report, result) = commands::push::cmd_push(*args, &provenance, &ui);
             finish(format, &report, result)
         }
         Command::Check(args) => {
             let ui = ui_for(&args.report);
             let format = args.report.output;
-            let (report, result) = commands::check::run(args, &ui);
+            let (report, result) = commands::check::cmd_check(args, &ui);
             finish(format, &report, result)
         }
         Command::Doctor(args) => {
             let ui = ui_for(&args.report);
             let format = args.report.output;
-            let (report, result) = commands::doctor::run(args, &ui);
+            let (report, result) = commands::doctor::cmd_doctor(args, &ui);
             finish(format, &report, result)
         }
         Command::Guide(args) => {
-            commands::guide::run(*args, &Sources::new(matches.subcommand_matches("guide")))
+            commands::guide::cmd_guide(*args, &Provenance::new(matches.subcommand_matches("guide")))
         }
         Command::Completions { shell } => commands::completions::completions(shell),
         Command::Man { command, dir } => {

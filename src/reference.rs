@@ -180,10 +180,16 @@ pub struct Target {
     pub version: String,
 }
 
+/// The base-path repository that the empty artifact creates:
+/// `REGISTRY/PROJECT/spectro-packs/archive`.
+pub fn base_repository(registry: &str, project: &str) -> String {
+    format!("{registry}/{project}/{NAMESPACE}")
+}
+
 impl Target {
     /// The base-path repository that the empty artifact creates.
     pub fn base_repository(&self) -> String {
-        format!("{}/{}/{NAMESPACE}", self.registry, self.project)
+        base_repository(&self.registry, &self.project)
     }
 
     /// The pack's repository, without tag.

@@ -65,6 +65,13 @@ mod tests {
             .map(|e| e.path().strip_prefix(&src).unwrap().display().to_string())
             .collect();
         callers.sort();
-        assert_eq!(callers, ["commands/guide.rs", "commands/push.rs", "run.rs"]);
+        assert_eq!(
+            callers,
+            [
+                "commands/guide/mod.rs",
+                "commands/push/mod.rs",
+                "process.rs"
+            ]
+        );
     }
 }

@@ -4,24 +4,25 @@
 
 use std::time::Duration;
 
+use crate::error::Warning;
 use crate::plan::Step;
+use crate::process::{Command, Echo};
 use crate::report::{Status, StepRecord};
-use crate::run::{Command, Echo};
 
 /// Events of a run, in the order they happen (from several threads with `--jobs`).
 pub trait Progress: Sync {
     /// Where children's stdout goes.
     fn echo(&self) -> Echo;
     fn step_started(&self, pack: Option<&str>, step: &Step);
-    /// A command is about to run; `read_only` for look-ups that change nothing.
-    fn command(&self, command: &Command, read_only: bool);
+    /// A command is about to run; `verbose_only`: a look-up worth showing
+    /// only to those who asked for every command.
+    fn command(&self, command: &Command, verbose_only: bool);
     /// A finished child's stderr (captured for error messages).
     fn child_stderr(&self, bytes: &[u8]);
     /// A finished child's stdout, when `echo()` kept it out of sight
     /// (`Echo::Hidden`): for a log, not for the screen.
     fn child_stdout(&self, _bytes: &[u8]) {}
     fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord);
-    fn warn(&self, text: &str);
 }
 
 /// How much to print.
@@ -85,6 +86,26 @@ impl Ui {
         };
     }
 
+    /// A warning on stderr: unless quiet, or always for those `--quiet`
+    /// may not hide.
+    pub fn warning(&self, warning: &Warning) {
+        if self.level != Level::Quiet || !warning.quiet_may_hide() {
+            eprintln!("warning: {warning}");
+        }
+    }
+
+    /// A warning that is plain text (unless quiet).
+    pub fn warn(&self, text: &str) {
+        self.warning(&Warning::Note(text.to_string()));
+    }
+
+    /// Text printed as it is on stdout (a script). A closed stdout is not
+    /// an error of what was printed.
+    pub fn print_raw(&self, text: &str) {
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+
     /// With `--verbose`, output that was captured because packs ran side by
     /// side is shown once the command has finished, marked as a child's.
     fn captured(&self, bytes: &[u8]) {
@@ -118,8 +139,8 @@ impl Progress for Ui {
         ));
     }
 
-    fn command(&self, command: &Command, read_only: bool) {
-        if !read_only || self.level == Level::Verbose {
+    fn command(&self, command: &Command, verbose_only: bool) {
+        if !verbose_only || self.level == Level::Verbose {
             self.line(&format!(
                 "  $ {}",
                 command.shell_line(self.level == Level::Verbose)
@@ -158,12 +179,6 @@ impl Progress for Ui {
                 step.number
             )),
             Status::NotRun | Status::Planned => {}
-        }
-    }
-
-    fn warn(&self, text: &str) {
-        if self.level != Level::Quiet {
-            eprintln!("warning: {text}");
         }
     }
 }

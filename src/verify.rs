@@ -1,5 +1,7 @@
-//! Checks that what the registry holds is what Palette expects: the
-//! manifest shape ORAS 1.0.0 writes, and a layer that is the local archive.
+//! Judgements of what the registry holds, as pure functions of the bytes
+//! read back: the manifest shape ORAS 1.0.0 writes, a layer that is the
+//! local archive, whether a version found before a push is this very pack,
+//! and whether the read-back after a push matches what was pushed.
 
 use serde_json::Value;
 
@@ -164,6 +166,129 @@ fn check_layer(layer: &Value, expected: &ExpectedLayer<'_>, problems: &mut Vec<S
     found
 }
 
+/// What the look-up before a pack push found under the tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// Nothing: the version is new.
+    Absent,
+    /// Exactly what this push would produce: the 1.0.0 shape and one layer
+    /// that is the local archive. Nothing needs pushing.
+    Identical { digest: String, layer: Layer },
+    /// This archive, but not in the manifest shape Palette expects.
+    WrongShape { registry_layer: String },
+    /// Other content.
+    Different { registry_layer: Option<String> },
+}
+
+/// Judges the manifest a look-up found (`None`: the tag does not exist).
+pub fn judge_existing(held: Option<&[u8]>, expected: &ExpectedLayer<'_>) -> Existing {
+    let Some(bytes) = held else {
+        return Existing::Absent;
+    };
+    if let Ok(layer) = check_pack(bytes, expected) {
+        return Existing::Identical {
+            digest: crate::digest::of_bytes(bytes),
+            layer,
+        };
+    }
+    match single_layer_digest(bytes) {
+        Some(digest) if digest == expected.digest => Existing::WrongShape {
+            registry_layer: digest,
+        },
+        registry_layer => Existing::Different { registry_layer },
+    }
+}
+
+/// Why a version the registry holds is not replaced without `--overwrite`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the registry holds, for the sentence "the registry {what}: REF".
+    pub what: &'static str,
+    /// The step's short note.
+    pub note: &'static str,
+    pub hint: &'static str,
+}
+
+impl Existing {
+    /// Why this may not be replaced silently; `None` when pushing is fine.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Existing::Absent | Existing::Identical { .. } => None,
+            Existing::WrongShape { .. } => Some(Refusal {
+                what: "holds this archive, but not in the manifest shape Palette expects",
+                note: "wrong manifest shape in the registry",
+                hint: "it was probably pushed by ORAS newer than 1.0.0 without --image-spec v1.0: \
+                       pass --overwrite to push it again in the 1.0.0 shape",
+            }),
+            Existing::Different { .. } => Some(Refusal {
+                what: "already holds this version with different content",
+                note: "different content in the registry",
+                hint: "give the changed pack a new version in pack.json, or pass --overwrite to \
+                       replace this version; if only file times changed (a fresh checkout), push \
+                       with --reproducible (and SOURCE_DATE_EPOCH) so that equal content gives an \
+                       equal archive",
+            }),
+        }
+    }
+
+    /// The layer digest the registry holds, for messages.
+    pub fn registry_layer(&self) -> Option<&str> {
+        match self {
+            Existing::WrongShape { registry_layer } => Some(registry_layer),
+            Existing::Different { registry_layer } => registry_layer.as_deref(),
+            Existing::Identical { layer, .. } => Some(&layer.digest),
+            Existing::Absent => None,
+        }
+    }
+}
+
+/// The single layer's digest of a manifest, if it has exactly one.
+fn single_layer_digest(manifest: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(manifest).ok()?;
+    match value.get("layers")?.as_array()?.as_slice() {
+        [layer] => layer.get("digest")?.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// What was read back after a push, judged against what was pushed.
+#[derive(Debug)]
+pub struct ReadBack<'a> {
+    /// The pack's manifest as the registry serves it under the tag.
+    pub pack_manifest: &'a [u8],
+    /// The digest of the manifest oras pushed.
+    pub pushed_digest: &'a str,
+    pub version: &'a str,
+    pub expected: ExpectedLayer<'a>,
+    /// The base path's manifest, when this pack's read-back includes it.
+    pub base_manifest: Option<&'a [u8]>,
+}
+
+/// The pack's layer when everything matches; else every mismatch, each
+/// saying whether it is the base path's or the pack's.
+pub fn judge_readback(read: &ReadBack<'_>) -> Result<Layer, Vec<String>> {
+    let mut problems = Vec::new();
+    if let Some(base) = read.base_manifest
+        && let Err(found) = check_base(base)
+    {
+        problems.extend(found.into_iter().map(|p| format!("base path: {p}")));
+    }
+    let held = crate::digest::of_bytes(read.pack_manifest);
+    if held != read.pushed_digest {
+        problems.push(format!(
+            "the tag {} points at {held}, not at the manifest just pushed ({})",
+            read.version, read.pushed_digest
+        ));
+    }
+    let layer = check_pack(read.pack_manifest, &read.expected)
+        .map_err(|found| problems.extend(found.into_iter().map(|p| format!("pack: {p}"))))
+        .ok();
+    match layer {
+        Some(layer) if problems.is_empty() => Ok(layer),
+        _ => Err(problems),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +391,111 @@ mod tests {
         assert!(check_base(b"not json").is_err());
         assert!(check_pack(b"[]", &expected()).is_err());
         assert!(check_base(b"{}").unwrap_err().len() >= 3);
+    }
+
+    fn identical_layer() -> Layer {
+        Layer {
+            digest: LAYER_DIGEST.into(),
+            size: 331,
+            title: "mypack-1.0.0.tar.gz".into(),
+        }
+    }
+
+    #[test]
+    fn an_existing_version_is_absent_identical_wrong_shaped_or_different() {
+        assert_eq!(judge_existing(None, &expected()), Existing::Absent);
+        assert_eq!(Existing::Absent.refusal(), None);
+
+        let same = fixture("1.0.0", "manifest-pack.json");
+        let found = judge_existing(Some(&same), &expected());
+        assert_eq!(
+            found,
+            Existing::Identical {
+                digest: crate::digest::of_bytes(&same),
+                layer: identical_layer(),
+            }
+        );
+        assert_eq!(found.refusal(), None);
+
+        // The same archive in the 1.1+ default shape.
+        let mut shape: Value = serde_json::from_slice(&same).unwrap();
+        shape["artifactType"] = "application/vnd.unknown.artifact.v1".into();
+        let shape = serde_json::to_vec(&shape).unwrap();
+        let found = judge_existing(Some(&shape), &expected());
+        assert_eq!(
+            found,
+            Existing::WrongShape {
+                registry_layer: LAYER_DIGEST.into()
+            }
+        );
+        assert!(found.refusal().unwrap().hint.contains("--overwrite"));
+
+        let other = ExpectedLayer {
+            digest: "sha256:00",
+            ..expected()
+        };
+        let found = judge_existing(Some(&same), &other);
+        assert_eq!(
+            found,
+            Existing::Different {
+                registry_layer: Some(LAYER_DIGEST.into())
+            }
+        );
+        assert_eq!(found.registry_layer(), Some(LAYER_DIGEST));
+        assert_eq!(
+            found.refusal().unwrap().note,
+            "different content in the registry"
+        );
+        let garbage = judge_existing(Some(b"not json"), &expected());
+        assert_eq!(
+            garbage,
+            Existing::Different {
+                registry_layer: None
+            }
+        );
+    }
+
+    fn readback<'a>(pack: &'a [u8], pushed: &'a str, base: Option<&'a [u8]>) -> ReadBack<'a> {
+        ReadBack {
+            pack_manifest: pack,
+            pushed_digest: pushed,
+            version: "1.0.0",
+            expected: expected(),
+            base_manifest: base,
+        }
+    }
+
+    #[test]
+    fn a_read_back_matches_what_was_pushed_or_says_every_mismatch() {
+        let pack = fixture("1.0.0", "manifest-pack.json");
+        let base = fixture("1.0.0", "manifest-empty.json");
+        let pushed = crate::digest::of_bytes(&pack);
+        assert_eq!(
+            judge_readback(&readback(&pack, &pushed, Some(&base))),
+            Ok(identical_layer())
+        );
+        assert_eq!(
+            judge_readback(&readback(&pack, &pushed, None)),
+            Ok(identical_layer())
+        );
+
+        let newer_base = fixture("1.3.3", "manifest-empty.json");
+        let problems =
+            judge_readback(&readback(&pack, "sha256:other", Some(&newer_base))).unwrap_err();
+        assert!(problems[0].starts_with("base path: "), "{problems:#?}");
+        assert!(
+            problems.contains(&format!(
+                "the tag 1.0.0 points at {pushed}, not at the manifest just pushed (sha256:other)"
+            )),
+            "{problems:#?}"
+        );
+
+        let newer_pack = fixture("1.3.3", "manifest-pack.json");
+        let pushed = crate::digest::of_bytes(&newer_pack);
+        let problems = judge_readback(&readback(&newer_pack, &pushed, None)).unwrap_err();
+        assert!(
+            problems.iter().all(|p| p.starts_with("pack: ")),
+            "{problems:#?}"
+        );
     }
 }

@@ -6,9 +6,9 @@ use crate::error::{Failure, Problem, preflight_result};
 use crate::pack;
 use crate::reference;
 use crate::report::Report;
-use crate::ui::{Progress, Ui};
+use crate::ui::Ui;
 
-pub fn run(args: CheckArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
+pub fn cmd_check(args: CheckArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("check");
     let result = check(&args, ui, &mut report);
     report.finish(result.as_ref().err());

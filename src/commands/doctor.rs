@@ -2,16 +2,15 @@
 
 use crate::cli::DoctorArgs;
 use crate::error::{Failure, preflight_result};
-use crate::oras::Mode;
-use crate::preflight;
-use crate::report::{Report, ToolRecord, Tools};
+use crate::report::Report;
+use crate::tools::{self, oras::Mode};
 use crate::ui::Ui;
 
-pub fn run(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
+pub fn cmd_doctor(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("doctor");
     let mut problems = Vec::new();
-    let (oras, tar) = preflight::check_tools(&args.tools, true, &mut problems);
-    if let Some(oras) = &oras {
+    let found = tools::discover(&args.tools, true, &mut problems);
+    if let Some(oras) = &found.oras {
         let mode = match oras.mode {
             Mode::Strict => "the version Palette's documentation requires",
             Mode::Newer => "newer than 1.0.0; pushes add --image-spec v1.0 (--allow-newer-oras)",
@@ -21,26 +20,10 @@ pub fn run(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
             oras.version, oras.program.path
         ));
     }
-    if let Some(tar) = &tar {
+    if let Some(tar) = &found.tar {
         ui.line(&format!("ok   {} at {}", tar.version, tar.program.path));
     }
-    report.tools = Tools {
-        oras: oras.as_ref().map(|o| ToolRecord {
-            path: o.program.path.to_string(),
-            version: o.version.to_string(),
-        }),
-        oras_mode: oras.as_ref().map(|o| {
-            if o.mode == Mode::Strict {
-                "strict".into()
-            } else {
-                "newer".into()
-            }
-        }),
-        tar: tar.as_ref().map(|t| ToolRecord {
-            path: t.program.path.to_string(),
-            version: t.version.clone(),
-        }),
-    };
+    report.tools = found.record();
     let result = preflight_result(problems);
     report.finish(result.as_ref().err());
     (report, result)

@@ -6,9 +6,9 @@
 use camino::Utf8Path;
 use serde_json::{Map, Value};
 
-use super::{Findings, folder, json_kind, not_an_object, string_field};
+use super::files::{self, PackFiles};
+use super::{Findings, json_kind, not_an_object, string_field};
 use crate::error::Problem;
-use folder::PackFiles;
 
 const LAYERS: &[&str] = &["kernel", "os", "k8s", "cni", "csi", "addon"];
 
@@ -229,7 +229,7 @@ fn check_files(
                 match item {
                     Value::String(path) => {
                         if let Some(problem) =
-                            folder::check_reference(files, file, &field, path, example)
+                            files::check_reference(files, file, &field, path, example)
                         {
                             errors.push(problem);
                         }

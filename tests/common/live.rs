@@ -177,10 +177,16 @@ pub fn send_signal(pid: i32, signal: i32) {
     assert!(try_signal(pid, signal), "kill({pid}, {signal}) failed");
 }
 
-/// Sends `signal` to `pid`; false when no such process exists any more.
-#[allow(unsafe_code)]
+/// Sends `signal` to `pid` (negative: a process group); false when no such process exists
+/// any more.
 pub fn try_signal(pid: i32, signal: i32) -> bool {
-    // SAFETY: kill(2) on a process (or, negative, a process group) this test started, or
-    // one of its descendants.
-    unsafe { libc::kill(pid, signal) == 0 }
+    use rustix::process::{Pid, Signal, kill_process, kill_process_group};
+    let Some(signal) = Signal::from_named_raw(signal) else {
+        return false;
+    };
+    match Pid::from_raw(pid.abs()) {
+        Some(target) if pid < 0 => kill_process_group(target, signal).is_ok(),
+        Some(target) => kill_process(target, signal).is_ok(),
+        None => false,
+    }
 }

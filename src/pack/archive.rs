@@ -1,24 +1,14 @@
-//! Where packs come from: pack folders (given, or found under `--from`) and
-//! archives built elsewhere (`--archive`), and the fixed time that
-//! `--reproducible` uses.
+//! Archives built elsewhere and carried in (`--archive`): what makes one
+//! pushable as a pack, and its entries seen as a pack's files so that the
+//! pack rules apply to it as to a folder.
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::time::UNIX_EPOCH;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::Problem;
-use crate::pack::{self, Findings, Found, PackDir, PackFiles, PackJson};
-
-/// One pack to push.
-#[derive(Clone, Debug)]
-pub enum Source {
-    /// A folder that tar archives.
-    Folder(PackDir),
-    /// An archive carried in; the tar step becomes a check of it.
-    Archive(CarriedArchive),
-}
+use crate::pack::{self, Findings, Found, PackFiles, PackJson};
 
 /// A `NAME-VERSION.tar.gz` built elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,52 +23,8 @@ pub struct CarriedArchive {
     pub folder_name: String,
 }
 
-impl Source {
-    pub fn describe(&self) -> String {
-        match self {
-            Source::Folder(dir) => dir.path.to_string(),
-            Source::Archive(archive) => archive.path.to_string(),
-        }
-    }
-}
-
-/// Every pack folder under `root` (a folder holding a pack.json), sorted;
-/// a pack folder's own subfolders are not searched.
-pub fn find_packs(root: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Problem> {
-    if !root.is_dir() {
-        return Err(Problem::new(
-            format!("--from {root} is not a folder"),
-            "pass the folder that holds your pack folders",
-        ));
-    }
-    let mut found = Vec::new();
-    let mut walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
-    while let Some(entry) = walker.next() {
-        let entry = entry.map_err(|e| {
-            Problem::new(
-                format!("--from {root}: cannot read {e}"),
-                "make the folder readable",
-            )
-        })?;
-        if entry.file_type().is_dir() && entry.path().join("pack.json").is_file() {
-            let path = Utf8PathBuf::from_path_buf(entry.path().to_path_buf()).map_err(|p| {
-                Problem::new(format!("{} is not valid UTF-8", p.display()), "rename it")
-            })?;
-            found.push(path);
-            walker.skip_current_dir();
-        }
-    }
-    if found.is_empty() {
-        return Err(Problem::new(
-            format!("--from {root}: no pack folder (a folder holding pack.json) was found"),
-            "check the folder, or pass pack folders directly",
-        ));
-    }
-    Ok(found)
-}
+/// The fix for an archive that is not one pack folder.
+const REBUILD: &str = "rebuild it with tar -czf NAME-VERSION.tar.gz PACK_FOLDER";
 
 /// Checks a carried-in archive: named `NAME-VERSION.tar.gz`, a gzip'd tar
 /// holding exactly one top-level folder with a pack.json whose name and
@@ -95,7 +41,30 @@ pub fn find_packs(root: &Utf8Path) -> Result<Vec<Utf8PathBuf>, Problem> {
 pub fn inspect_archive(
     given: &Utf8Path,
 ) -> Result<(CarriedArchive, PackJson, Findings), Vec<Problem>> {
-    let one = |what: String, fix: &str| vec![Problem::new(what, fix)];
+    let (path, file_name) = locate(given)?;
+    let scan = Scan::read(given, &path, &file_name)?;
+    let (folder_name, json, mut files, mut findings) = scan.into_pack(given)?;
+    check_name(given, &file_name, &json)?;
+    check_rules(&mut files, &json, &mut findings);
+    let dir = path
+        .parent()
+        .map(Utf8Path::to_owned)
+        .unwrap_or_else(|| "/".into());
+    let archive = CarriedArchive {
+        path,
+        dir,
+        file_name,
+        folder_name,
+    };
+    Ok((archive, json, findings))
+}
+
+fn one(what: String, fix: &str) -> Vec<Problem> {
+    vec![Problem::new(what, fix)]
+}
+
+/// The archive's absolute path and its file name, once it is a readable file.
+fn locate(given: &Utf8Path) -> Result<(Utf8PathBuf, String), Vec<Problem>> {
     let meta = std::fs::metadata(given).map_err(|e| {
         one(
             format!("--archive {given} cannot be read: {e}"),
@@ -118,145 +87,192 @@ pub fn inspect_archive(
             )
         })?;
     let file_name = path.file_name().unwrap_or_default().to_string();
-    let Some(stem) = file_name.strip_suffix(".tar.gz") else {
+    if !file_name.ends_with(".tar.gz") {
         return Err(one(
             format!("--archive {given}: the file name must be NAME-VERSION.tar.gz"),
             "rename the archive as the documentation names it, e.g. mypack-1.0.0.tar.gz",
         ));
-    };
+    }
+    Ok((path, file_name))
+}
 
-    let file = std::fs::File::open(&path).map_err(|e| {
-        one(
-            format!("--archive {given} cannot be opened: {e}"),
-            "check the file",
-        )
-    })?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let entries = archive.entries().map_err(|e| {
-        one(
-            format!("--archive {given} is not a tar.gz archive: {e}"),
-            "pass an archive made with tar -czf",
-        )
-    })?;
-    let mut top: Option<String> = None;
-    let mut pack_json: Option<String> = None;
-    let mut problems = Vec::new();
-    let mut contents = ArchiveFiles {
-        file_name: file_name.clone(),
-        folder_name: String::new(),
-        entries: BTreeMap::new(),
-    };
-    let mut findings = Findings::default();
-    for entry in entries {
-        let mut entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                return Err(one(
-                    format!("--archive {given} is not a readable tar.gz archive: {e}"),
-                    "rebuild it with tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
-                ));
-            }
-        };
-        let entry_path = entry
-            .path()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut parts = entry_path
+/// The file name must say what pack.json says.
+fn check_name(given: &Utf8Path, file_name: &str, json: &PackJson) -> Result<(), Vec<Problem>> {
+    let stem = file_name.strip_suffix(".tar.gz").unwrap_or(file_name);
+    let expected = format!("{}-{}", json.name, json.version);
+    if stem == expected {
+        return Ok(());
+    }
+    Err(one(
+        format!(
+            "--archive {given}: the file name says '{stem}' but its pack.json says name '{}' and version '{}'",
+            json.name, json.version
+        ),
+        &format!("name the archive {expected}.tar.gz, or rebuild it from the right pack folder"),
+    ))
+}
+
+/// The pack rules, applied to the archive's entries.
+fn check_rules(files: &mut ArchiveFiles, json: &PackJson, findings: &mut Findings) {
+    files.mark_broken_links(findings);
+    let label = Utf8PathBuf::from(files.label(Utf8Path::new("pack.json")));
+    let rules = pack::check_document(&label, &json.document, files);
+    findings.errors.extend(rules.errors);
+    findings.warnings.extend(rules.warnings);
+    pack::check_required(files, findings);
+}
+
+/// One pass over the archive's entries.
+struct Scan<'a> {
+    given: &'a Utf8Path,
+    file_name: &'a str,
+    /// The one top-level folder's name.
+    top: Option<String>,
+    pack_json: Option<String>,
+    /// Why the archive is not one pack folder.
+    problems: Vec<Problem>,
+    /// The pack rules it breaks.
+    findings: Findings,
+    files: ArchiveFiles,
+}
+
+/// An entry's path split as the pack sees it.
+struct EntryPath {
+    /// As the archive holds it.
+    full: String,
+    /// The top-level component (the pack folder's name).
+    top: String,
+    /// The components inside the pack folder.
+    rest: Vec<String>,
+}
+
+impl EntryPath {
+    fn of(full: String) -> EntryPath {
+        let mut parts = full
             .trim_start_matches("./")
             .split('/')
             .filter(|p| !p.is_empty() && *p != ".");
-        let first = parts.next().unwrap_or_default().to_string();
-        let rest: Vec<String> = parts.map(str::to_string).collect();
-        if entry_path.starts_with('/')
-            || first == ".."
-            || rest.iter().any(|p| p == "..")
-            || first.is_empty()
-        {
-            problems.push(Problem::new(
-                format!("--archive {given}: the entry '{entry_path}' points outside the pack folder"),
+        let top = parts.next().unwrap_or_default().to_string();
+        let rest = parts.map(str::to_string).collect();
+        EntryPath { full, top, rest }
+    }
+
+    /// Whether unpacking it would write outside the pack folder.
+    fn escapes(&self) -> bool {
+        self.full.starts_with('/')
+            || self.top == ".."
+            || self.rest.iter().any(|p| p == "..")
+            || self.top.is_empty()
+    }
+}
+
+impl<'a> Scan<'a> {
+    fn read(
+        given: &'a Utf8Path,
+        path: &Utf8Path,
+        file_name: &'a str,
+    ) -> Result<Self, Vec<Problem>> {
+        let file = std::fs::File::open(path).map_err(|e| {
+            one(
+                format!("--archive {given} cannot be opened: {e}"),
+                "check the file",
+            )
+        })?;
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let entries = archive.entries().map_err(|e| {
+            one(
+                format!("--archive {given} is not a tar.gz archive: {e}"),
+                "pass an archive made with tar -czf",
+            )
+        })?;
+        let mut scan = Scan {
+            given,
+            file_name,
+            top: None,
+            pack_json: None,
+            problems: Vec::new(),
+            findings: Findings::default(),
+            files: ArchiveFiles {
+                file_name: file_name.to_string(),
+                folder_name: String::new(),
+                entries: BTreeMap::new(),
+            },
+        };
+        for entry in entries {
+            let mut entry = entry.map_err(|e| {
+                one(
+                    format!("--archive {given} is not a readable tar.gz archive: {e}"),
+                    REBUILD,
+                )
+            })?;
+            if !scan.entry(&mut entry)? {
+                break;
+            }
+        }
+        Ok(scan)
+    }
+
+    /// Takes one entry in; `false` when the scan must stop.
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<bool, Vec<Problem>> {
+        let path = EntryPath::of(
+            entry
+                .path()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        if path.escapes() {
+            self.problems.push(Problem::new(
+                format!("--archive {}: the entry '{}' points outside the pack folder", self.given, path.full),
                 "rebuild the archive from the pack folder's parent: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
             ));
-            continue;
+            return Ok(true);
         }
-        match &top {
-            None => top = Some(first.clone()),
-            Some(t) if *t != first => {
-                problems.push(Problem::new(
-                    format!("--archive {given} holds more than one top-level entry ('{t}' and '{first}')"),
+        match &self.top {
+            None => self.top = Some(path.top.clone()),
+            Some(top) if *top != path.top => {
+                self.problems.push(Problem::new(
+                    format!("--archive {} holds more than one top-level entry ('{top}' and '{}')", self.given, path.top),
                     "an archive holds exactly one pack folder: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
                 ));
-                break;
+                return Ok(false);
             }
             Some(_) => {}
         }
-        let shown = format!("{file_name}:{entry_path}");
+        let shown = format!("{}:{}", self.file_name, path.full);
         let kind = entry.header().entry_type();
-        if rest.is_empty() {
+        if path.rest.is_empty() {
             if !kind.is_dir() {
-                findings.errors.push(Problem::new(
+                self.findings.errors.push(Problem::new(
                     format!("{shown} is the archive's top-level entry but not a folder"),
                     "rebuild the archive from the pack folder: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
                 ));
             }
-            continue;
+            return Ok(true);
         }
+        if let Some(archived) = self.classify(entry, &path, &shown)? {
+            self.files.add(&path.rest, archived);
+        }
+        Ok(true)
+    }
+
+    /// What an entry inside the pack folder is; `None` for the entries
+    /// that only carry metadata of others.
+    fn classify<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        path: &EntryPath,
+        shown: &str,
+    ) -> Result<Option<Archived>, Vec<Problem>> {
+        let kind = entry.header().entry_type();
         let archived = if kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse() {
-            let mut head = Vec::with_capacity(16);
-            let read = if rest == ["pack.json"] {
-                let mut text = String::new();
-                let read = entry
-                    .by_ref()
-                    .take(4 * 1024 * 1024)
-                    .read_to_string(&mut text);
-                if read.is_err() {
-                    problems.push(Problem::new(
-                        format!("--archive {given}: pack.json is not readable text"),
-                        "fix pack.json",
-                    ));
-                }
-                head.extend(text.as_bytes().iter().take(16));
-                pack_json = Some(text);
-                Ok(0)
-            } else {
-                entry.by_ref().take(16).read_to_end(&mut head)
-            };
-            if let Err(e) = read {
-                return Err(one(
-                    format!("--archive {given}: '{entry_path}' cannot be read: {e}"),
-                    "rebuild it with tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
-                ));
-            }
-            Archived::File(head)
+            self.file(entry, path)?
         } else if kind.is_dir() {
             Archived::Folder
         } else if kind.is_symlink() {
-            let target = entry
-                .link_name()
-                .ok()
-                .flatten()
-                .map(|t| t.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match link_target(&rest, &target) {
-                Ok(resolved) => Archived::Link(resolved),
-                Err(why) => {
-                    findings.errors.push(Problem::new(
-                        format!("{shown} -> {target}: {why}"),
-                        "replace the link with a copy of what it points at (cp -L) and rebuild \
-                         the archive: tar stores the link, so Palette would get a link to \
-                         something it does not have",
-                    ));
-                    Archived::Reported
-                }
-            }
+            self.symlink(entry, path, shown)
         } else if kind.is_hard_link() {
-            let target = entry
-                .link_name()
-                .ok()
-                .flatten()
-                .map(|t| t.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            findings.errors.push(Problem::new(
-                format!("{shown} is a hard link (to {target})"),
+            self.findings.errors.push(Problem::new(
+                format!("{shown} is a hard link (to {})", link_name(entry)),
                 "rebuild the archive without hard links: copy the file instead of linking it, \
                  or pass --hard-dereference to GNU tar",
             ));
@@ -266,69 +282,119 @@ pub fn inspect_archive(
             || kind.is_gnu_longname()
             || kind.is_gnu_longlink()
         {
-            continue;
+            return Ok(None);
         } else {
-            let what = if kind.is_fifo() {
-                "a named pipe (FIFO)".to_string()
-            } else if kind.is_character_special() {
-                "a character device".to_string()
-            } else if kind.is_block_special() {
-                "a block device".to_string()
-            } else {
-                format!("a tar entry of type '{}'", kind.as_byte().escape_ascii())
-            };
-            findings.errors.push(Problem::new(
-                format!("{shown} is {what}"),
+            self.findings.errors.push(Problem::new(
+                format!("{shown} is {}", special_kind(kind)),
                 "remove it from the pack folder and rebuild the archive: Palette has no use for it",
             ));
             Archived::Reported
         };
-        contents.add(&rest, archived);
+        Ok(Some(archived))
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let (Some(folder_name), Some(text)) = (top, pack_json) else {
-        return Err(one(
-            format!("--archive {given} holds no PACK_FOLDER/pack.json"),
-            "an archive holds one pack folder with its pack.json: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
-        ));
-    };
-    let label = Utf8PathBuf::from(format!("{file_name}:{folder_name}/pack.json"));
-    let json = pack::parse_pack_json(&text, label.as_str())?;
-    let expected = format!("{}-{}", json.name, json.version);
-    if stem != expected {
-        return Err(one(
-            format!(
-                "--archive {given}: the file name says '{stem}' but its pack.json says name '{}' and version '{}'",
-                json.name, json.version
-            ),
-            &format!(
-                "name the archive {expected}.tar.gz, or rebuild it from the right pack folder"
-            ),
-        ));
-    }
-    contents.folder_name = folder_name.clone();
-    contents.mark_broken_links(&mut findings);
-    let rules = pack::check_document(&label, &json.document, &contents);
-    findings.errors.extend(rules.errors);
-    findings.warnings.extend(rules.warnings);
-    pack::check_required(&contents, &mut findings);
 
-    let dir = path
-        .parent()
-        .map(Utf8Path::to_owned)
-        .unwrap_or_else(|| "/".into());
-    Ok((
-        CarriedArchive {
-            path,
-            dir,
-            file_name,
-            folder_name,
-        },
-        json,
-        findings,
-    ))
+    /// A regular file: its first bytes, and the whole text of pack.json.
+    fn file<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        path: &EntryPath,
+    ) -> Result<Archived, Vec<Problem>> {
+        let mut head = Vec::with_capacity(16);
+        let read = if path.rest == ["pack.json"] {
+            let mut text = String::new();
+            if entry
+                .by_ref()
+                .take(4 * 1024 * 1024)
+                .read_to_string(&mut text)
+                .is_err()
+            {
+                self.problems.push(Problem::new(
+                    format!("--archive {}: pack.json is not readable text", self.given),
+                    "fix pack.json",
+                ));
+            }
+            head.extend(text.as_bytes().iter().take(16));
+            self.pack_json = Some(text);
+            Ok(0)
+        } else {
+            entry.by_ref().take(16).read_to_end(&mut head)
+        };
+        read.map_err(|e| {
+            one(
+                format!(
+                    "--archive {}: '{}' cannot be read: {e}",
+                    self.given, path.full
+                ),
+                REBUILD,
+            )
+        })?;
+        Ok(Archived::File(head))
+    }
+
+    fn symlink<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        path: &EntryPath,
+        shown: &str,
+    ) -> Archived {
+        let target = link_name(entry);
+        match link_target(&path.rest, &target) {
+            Ok(resolved) => Archived::Link(resolved),
+            Err(why) => {
+                self.findings.errors.push(Problem::new(
+                    format!("{shown} -> {target}: {why}"),
+                    "replace the link with a copy of what it points at (cp -L) and rebuild \
+                     the archive: tar stores the link, so Palette would get a link to \
+                     something it does not have",
+                ));
+                Archived::Reported
+            }
+        }
+    }
+
+    /// The pack folder's name, its pack.json, its files and the rules it
+    /// broke so far; or why the archive is not one pack folder.
+    fn into_pack(
+        mut self,
+        given: &Utf8Path,
+    ) -> Result<(String, PackJson, ArchiveFiles, Findings), Vec<Problem>> {
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        let (Some(folder_name), Some(text)) = (self.top, self.pack_json) else {
+            return Err(one(
+                format!("--archive {given} holds no PACK_FOLDER/pack.json"),
+                "an archive holds one pack folder with its pack.json: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
+            ));
+        };
+        self.files.folder_name = folder_name.clone();
+        let label = self.files.label(Utf8Path::new("pack.json"));
+        let json = pack::parse_pack_json(&text, &label)?;
+        Ok((folder_name, json, self.files, self.findings))
+    }
+}
+
+/// A link entry's target, as stored.
+fn link_name<R: Read>(entry: &tar::Entry<'_, R>) -> String {
+    entry
+        .link_name()
+        .ok()
+        .flatten()
+        .map(|t| t.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// How messages name an entry that is neither a file, a folder nor a link.
+fn special_kind(kind: tar::EntryType) -> String {
+    if kind.is_fifo() {
+        "a named pipe (FIFO)".to_string()
+    } else if kind.is_character_special() {
+        "a character device".to_string()
+    } else if kind.is_block_special() {
+        "a block device".to_string()
+    } else {
+        format!("a tar entry of type '{}'", kind.as_byte().escape_ascii())
+    }
 }
 
 /// A symbolic link's target, relative to the pack folder, from the link's
@@ -521,70 +587,12 @@ impl PackFiles for ArchiveFiles {
     }
 }
 
-/// The time `--reproducible` fixes: SOURCE_DATE_EPOCH if set, else the newest
-/// modification time in the pack folder.
-pub fn reproducible_epoch(folder: &Utf8Path) -> Result<u64, Problem> {
-    if let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") {
-        return value.trim().parse::<u64>().map_err(|_| {
-            Problem::new(
-                format!("SOURCE_DATE_EPOCH is '{value}', not a number of seconds"),
-                "set SOURCE_DATE_EPOCH to seconds since 1970 (e.g. $(git log -1 --format=%ct)) or unset it",
-            )
-        });
-    }
-    let mut newest = 0;
-    for entry in walkdir::WalkDir::new(folder).follow_links(false) {
-        let entry = entry.map_err(|e| {
-            Problem::new(
-                format!("cannot read {folder}: {e}"),
-                "make the pack folder readable",
-            )
-        })?;
-        let meta = entry.metadata().map_err(|e| {
-            Problem::new(
-                format!("cannot read {}: {e}", entry.path().display()),
-                "make it readable",
-            )
-        })?;
-        if let Ok(modified) = meta.modified()
-            && let Ok(since) = modified.duration_since(UNIX_EPOCH)
-        {
-            newest = newest.max(since.as_secs());
-        }
-    }
-    Ok(newest)
-}
-
-/// RFC 3339 in UTC at second resolution, as ORAS writes `created`.
-pub fn rfc3339(epoch: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + std::time::Duration::from_secs(epoch))
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn utf8(p: &std::path::Path) -> &Utf8Path {
         Utf8Path::from_path(p).unwrap()
-    }
-
-    #[test]
-    fn finds_pack_folders_without_descending_into_them() {
-        let root = tempfile::tempdir().unwrap();
-        for dir in ["b", "a", "a/nested", "x/deep/c", "empty"] {
-            std::fs::create_dir_all(root.path().join(dir)).unwrap();
-        }
-        for pack in ["a", "a/nested", "b", "x/deep/c"] {
-            std::fs::write(root.path().join(pack).join("pack.json"), "{}").unwrap();
-        }
-        let found = find_packs(utf8(root.path())).unwrap();
-        let names: Vec<_> = found
-            .iter()
-            .map(|p| p.strip_prefix(utf8(root.path())).unwrap().to_string())
-            .collect();
-        assert_eq!(names, ["a", "b", "x/deep/c"]);
-        assert!(find_packs(utf8(&root.path().join("empty"))).is_err());
     }
 
     fn make_archive(dir: &std::path::Path, name: &str, folder: &str, json: &str) -> Utf8PathBuf {
@@ -1059,13 +1067,5 @@ mod tests {
             strip(from_archive, "p-1.0.0.tar.gz:p/pack.json"),
             strip(from_folder.errors, &folder_label)
         );
-    }
-    #[test]
-    fn epoch_is_the_newest_file_time() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("f"), "x").unwrap();
-        let epoch = reproducible_epoch(utf8(dir.path())).unwrap();
-        assert!(epoch > 1_600_000_000);
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 }

@@ -1,162 +1,6 @@
-//! ORAS: which versions are accepted, the argv of every oras call packpush
-//! makes, and what known error texts mean.
-//!
-//! Palette's documentation requires ORAS 1.0.0 because later versions write
-//! a different manifest by default. 1.1.0 and later write the 1.0.0 shape
-//! again with `--image-spec v1.0`, which packpush adds only when the user
-//! opted in with `--allow-newer-oras`.
-
-use camino::{Utf8Path, Utf8PathBuf};
-use semver::Version;
-
-/// How packpush reaches the registry over TLS; passed to every oras call,
-/// because oras does not remember it between calls.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Tls {
-    Verify,
-    PlainHttp,
-    Insecure,
-    CaFile(Utf8PathBuf),
-}
-
-impl Tls {
-    fn flags(&self) -> Vec<String> {
-        match self {
-            Tls::Verify => vec![],
-            Tls::PlainHttp => vec!["--plain-http".into()],
-            Tls::Insecure => vec!["--insecure".into()],
-            Tls::CaFile(path) => vec!["--ca-file".into(), path.to_string()],
-        }
-    }
-}
-
-/// Which manifest-shape policy applies to the oras found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// ORAS 1.0.0: the documented version, no extra flags.
-    Strict,
-    /// ORAS 1.1.0 or later, accepted with `--allow-newer-oras`: every push
-    /// adds `--image-spec v1.0` so the manifest has the 1.0.0 shape.
-    Newer,
-}
-
-/// Parses `oras version` output: the `Version:` line, with any `+build`
-/// metadata dropped. Labels are padded differently between versions, so only
-/// the label and the first word after it count.
-pub fn parse_version(output: &str) -> Result<Version, String> {
-    let line = output
-        .lines()
-        .find_map(|l| l.trim_start().strip_prefix("Version:"))
-        .ok_or_else(|| "no 'Version:' line in `oras version` output".to_string())?;
-    let word = line
-        .split_whitespace()
-        .next()
-        .ok_or_else(|| "the 'Version:' line is empty".to_string())?;
-    let word = word.strip_prefix('v').unwrap_or(word);
-    let mut version =
-        Version::parse(word).map_err(|e| format!("'{word}' is not a semantic version ({e})"))?;
-    version.build = semver::BuildMetadata::EMPTY;
-    Ok(version)
-}
-
-/// Decides whether this oras version may be used. The error explains what
-/// was found and what is needed.
-pub fn mode_for(version: &Version, allow_newer: bool) -> Result<Mode, String> {
-    let exact = Version::new(1, 0, 0);
-    let newer_floor = Version::new(1, 1, 0);
-    if !version.pre.is_empty() {
-        Err(format!(
-            "oras {version} is a pre-release, which packpush never uses: Palette's documentation \
-             requires exactly 1.0.0 (--allow-newer-oras accepts released versions from 1.1.0 on)"
-        ))
-    } else if *version == exact {
-        Ok(Mode::Strict)
-    } else if *version >= newer_floor && allow_newer {
-        Ok(Mode::Newer)
-    } else if *version >= newer_floor {
-        Err(format!(
-            "oras {version} is newer than the 1.0.0 Palette's documentation requires \
-             (it would write a manifest of another shape unless --allow-newer-oras is given)"
-        ))
-    } else {
-        Err(format!(
-            "oras {version} is not supported: Palette's documentation requires exactly 1.0.0 \
-             (--allow-newer-oras accepts 1.1.0 or later)"
-        ))
-    }
-}
-
-/// Builds the argv of every oras call, with the connection flags and the
-/// registry config each call needs.
-#[derive(Clone, Debug)]
-pub struct Oras {
-    pub program: Utf8PathBuf,
-    pub mode: Mode,
-    pub tls: Tls,
-    /// `--registry-config FILE`; `None` means oras's default store.
-    pub registry_config: Option<Utf8PathBuf>,
-}
-
-impl Oras {
-    fn connection_flags(&self) -> Vec<String> {
-        let mut flags = self.tls.flags();
-        if let Some(config) = &self.registry_config {
-            flags.push("--registry-config".into());
-            flags.push(config.to_string());
-        }
-        flags
-    }
-
-    fn shape_flags(&self) -> Vec<String> {
-        match self.mode {
-            Mode::Strict => vec![],
-            Mode::Newer => vec!["--image-spec".into(), "v1.0".into()],
-        }
-    }
-
-    /// `oras login REGISTRY --username USER --password-stdin [tls] [--registry-config CFG]`
-    pub fn login(&self, registry: &str, username: &str) -> Vec<String> {
-        let mut args = vec![
-            "login".into(),
-            registry.into(),
-            "--username".into(),
-            username.into(),
-            "--password-stdin".into(),
-        ];
-        args.extend(self.connection_flags());
-        args
-    }
-
-    /// `oras push REFERENCE [FILE] [tls] [--registry-config CFG] [--image-spec v1.0]
-    /// [--export-manifest OUT] [--annotation ...]`
-    pub fn push(
-        &self,
-        reference: &str,
-        file: Option<&str>,
-        export_manifest: &Utf8Path,
-        annotations: &[(String, String)],
-    ) -> Vec<String> {
-        let mut args = vec!["push".to_string(), reference.to_string()];
-        args.extend(file.map(str::to_string));
-        args.extend(self.connection_flags());
-        args.extend(self.shape_flags());
-        args.push("--export-manifest".into());
-        args.push(export_manifest.to_string());
-        for (key, value) in annotations {
-            args.push("--annotation".into());
-            args.push(format!("{key}={value}"));
-        }
-        args
-    }
-
-    /// `oras manifest fetch [tls] [--registry-config CFG] REFERENCE`
-    pub fn fetch_manifest(&self, reference: &str) -> Vec<String> {
-        let mut args = vec!["manifest".to_string(), "fetch".to_string()];
-        args.extend(self.connection_flags());
-        args.push(reference.to_string());
-        args
-    }
-}
+//! What the error texts of oras (and the registry through it) and of tar
+//! mean: the hints a failure carries, and whether a failed look-up says the
+//! reference does not exist.
 
 /// Whether a failed `oras manifest fetch` says the reference does not exist
 /// (as opposed to failing for another reason: credentials, network). oras
@@ -254,58 +98,28 @@ pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
     hints
 }
 
+/// Hints for tar's known failures.
+pub fn archive_hints(stderr: &str) -> Vec<String> {
+    let text = stderr.to_ascii_lowercase();
+    let mut hints = Vec::new();
+    if text.contains("no space left on device") || text.contains("disk quota exceeded") {
+        hints.push("the output folder's disk is full: free space there, or pass --output-dir on a disk with room for the archive".to_string());
+    }
+    if text.contains("file size limit exceeded") {
+        hints.push("a file size limit (ulimit -f) stopped tar: raise it (ulimit -f unlimited) and run again".to_string());
+    }
+    if text.contains("permission denied") {
+        hints.push("tar cannot read a file of the pack or write the archive: check the permissions (packpush check PACK_DIR)".to_string());
+    }
+    hints
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
-    }
-
-    #[test]
-    fn parses_padded_labels_and_build_metadata() {
-        let out = "Version:        1.0.0\nGo version:     go1.20.2\n";
-        assert_eq!(parse_version(out).unwrap(), v("1.0.0"));
-        assert_eq!(
-            parse_version("Version:    1.0.0+unreleased\n").unwrap(),
-            v("1.0.0")
-        );
-        assert_eq!(
-            parse_version("Version: 1.0.0+Homebrew").unwrap(),
-            v("1.0.0")
-        );
-        assert!(parse_version("oras is great").is_err());
-        assert!(parse_version("Version: banana").is_err());
-        assert!(parse_version("Version:").is_err());
-    }
-
-    #[test]
-    fn version_policy() {
-        assert_eq!(mode_for(&v("1.0.0"), false), Ok(Mode::Strict));
-        assert_eq!(mode_for(&v("1.0.0"), true), Ok(Mode::Strict));
-        assert!(
-            mode_for(&v("1.2.0"), false)
-                .unwrap_err()
-                .contains("--allow-newer-oras")
-        );
-        assert_eq!(mode_for(&v("1.2.0"), true), Ok(Mode::Newer));
-        assert_eq!(mode_for(&v("1.3.3"), true), Ok(Mode::Newer));
-        assert!(mode_for(&v("0.16.0"), true).is_err());
-        assert!(mode_for(&v("1.0.1"), true).is_err());
-        assert!(mode_for(&v("1.1.0-rc.1"), true).is_err());
-    }
-
-    #[test]
-    fn pre_releases_are_refused_even_with_allow_newer_oras() {
-        for version in ["1.2.0-rc.1", "1.3.0-beta.2", "1.0.0-rc.3", "2.0.0-alpha"] {
-            for allow_newer in [false, true] {
-                let refused = mode_for(&v(version), allow_newer)
-                    .expect_err(&format!("{version} (allow newer: {allow_newer})"));
-                assert!(refused.contains("pre-release"), "{refused}");
-            }
-        }
-        assert_eq!(mode_for(&v("1.2.0"), true), Ok(Mode::Newer));
-    }
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/oras");
+    const VERSIONS: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.3"];
 
     /// `(title, stderr)` of every failed call in a recorded transcript.
     fn failures(log: &str) -> Vec<(String, String)> {
@@ -327,9 +141,6 @@ mod tests {
     fn transcript(name: &str) -> String {
         std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
     }
-
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/oras");
-    const VERSIONS: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.3"];
 
     fn credential_hint(hints: &[String]) -> bool {
         hints.iter().any(|h| h.contains("refused the credentials"))
@@ -458,71 +269,6 @@ mod tests {
     }
 
     #[test]
-    fn parses_every_recorded_oras_version() {
-        for version in VERSIONS {
-            let log = transcript(&format!("{version}/flow.log"));
-            let output = log
-                .split_once("$ oras version\n--- stdout ---\n")
-                .and_then(|(_, rest)| rest.split_once("--- stderr ---"))
-                .unwrap()
-                .0;
-            assert_eq!(parse_version(output).unwrap(), v(version));
-        }
-    }
-
-    fn oras(mode: Mode) -> Oras {
-        Oras {
-            program: "oras".into(),
-            mode,
-            tls: Tls::PlainHttp,
-            registry_config: Some("/w/config.json".into()),
-        }
-    }
-
-    #[test]
-    fn strict_push_never_adds_image_spec() {
-        let args =
-            oras(Mode::Strict).push("r/p/spectro-packs/archive", None, "/w/m.json".into(), &[]);
-        assert!(!args.iter().any(|a| a == "--image-spec"), "{args:?}");
-        assert_eq!(
-            args,
-            [
-                "push",
-                "r/p/spectro-packs/archive",
-                "--plain-http",
-                "--registry-config",
-                "/w/config.json",
-                "--export-manifest",
-                "/w/m.json"
-            ]
-        );
-    }
-
-    #[test]
-    fn newer_push_adds_image_spec_v1_0() {
-        let args = oras(Mode::Newer).push("r/x:1", Some("x-1.tar.gz"), "/w/m.json".into(), &[]);
-        let pos = args.iter().position(|a| a == "--image-spec").unwrap();
-        assert_eq!(args[pos + 1], "v1.0");
-        assert_eq!(args[2], "x-1.tar.gz");
-    }
-
-    #[test]
-    fn login_reads_the_password_from_stdin() {
-        let args = oras(Mode::Strict).login("r:1", "robot$p+ci");
-        assert_eq!(
-            &args[..5],
-            [
-                "login",
-                "r:1",
-                "--username",
-                "robot$p+ci",
-                "--password-stdin"
-            ]
-        );
-        assert!(!args.iter().any(|a| a == "-p" || a == "--password"));
-    }
-
-    #[test]
     fn not_found_is_told_from_other_failures() {
         assert!(says_not_found(
             "Error response from registry: failed to fetch the content of \"r/p:1\": r/p:1: not found\n"
@@ -559,5 +305,16 @@ mod tests {
             "p",
         );
         assert!(h.iter().any(|h| h.contains("address and port")));
+    }
+
+    #[test]
+    fn tar_failures_get_their_hints() {
+        assert!(
+            archive_hints("tar: x: Cannot write: No space left on device")[0]
+                .contains("disk is full")
+        );
+        assert!(archive_hints("File size limit exceeded")[0].contains("ulimit -f"));
+        assert!(archive_hints("tar: a: Cannot open: Permission denied")[0].contains("permissions"));
+        assert!(archive_hints("tar: all fine").is_empty());
     }
 }

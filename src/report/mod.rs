@@ -2,7 +2,12 @@
 //! document on stdout at the end, on success and on failure.
 //!
 //! The shape is documented in the README. `schema_version` changes only when
-//! a field is removed or changes meaning; new fields may appear.
+//! a field is removed or changes meaning; new fields may appear. `assemble`
+//! builds a push's steps and packs from its plan and how the run went.
+
+mod assemble;
+
+pub use assemble::{pack_record, planned_steps, with_steps_not_reached};
 
 use std::time::Duration;
 
@@ -10,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Class, Failure};
 use crate::plan::StepKind;
-use crate::run::{Command, Exit};
+use crate::process::{Command, Exit};
 use crate::verify::Layer;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -45,12 +50,12 @@ pub struct CommandRecord {
 }
 
 impl CommandRecord {
-    pub fn planned(command: &Command, read_only: bool) -> Self {
+    pub fn planned(command: &Command) -> Self {
         CommandRecord {
             argv: command.argv(),
             cwd: command.cwd.to_string(),
             stdin_secret: command.stdin_secret,
-            read_only,
+            read_only: command.read_only,
             exit_code: None,
             signal: None,
             duration_ms: None,

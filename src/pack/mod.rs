@@ -1,17 +1,47 @@
-//! The pack folder on disk: where it is, what tar will be given, the
-//! `name` and `version` its pack.json declares, and whether the pack is fit
-//! to push (`validate`: the pack.json rules in `rules`, the folder rules in
-//! `folder`).
+//! A pack: a folder on disk (where it is, what tar will be given) or an
+//! archive carried in, the `name` and `version` its pack.json declares, and
+//! whether it is fit to push (`validate`: the pack.json rules in `rules`, the
+//! rules about its files in `files`, the folder rules in `folder`, the
+//! archive's in `archive`).
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::Problem;
 
+mod archive;
+mod discover;
+mod files;
 mod folder;
 mod rules;
 
-pub use folder::{Found, PackFiles, check_required, not_png};
+pub use archive::{CarriedArchive, inspect_archive};
+pub use discover::{Unusable, Walk, find_pack_folders};
+pub use files::{Found, PackFiles, check_required, not_png};
+
+/// One pack to push.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A folder that tar archives.
+    Folder(PackDir),
+    /// An archive carried in; the tar step becomes a check of it.
+    Archive(CarriedArchive),
+}
+
+impl Source {
+    /// The folder or the archive, as messages name it.
+    pub fn describe(&self) -> String {
+        self.path().to_string()
+    }
+
+    /// The absolute path of the folder or the archive.
+    pub fn path(&self) -> &Utf8Path {
+        match self {
+            Source::Folder(dir) => &dir.path,
+            Source::Archive(archive) => &archive.path,
+        }
+    }
+}
 
 /// A pack folder resolved for archiving.
 #[derive(Clone, Debug, PartialEq, Eq)]

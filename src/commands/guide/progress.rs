@@ -9,26 +9,26 @@ use camino::Utf8PathBuf;
 use console::Term;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::Answers;
+use super::screen::Screen;
+use super::text::fill_text;
 use crate::error::Failure;
-use crate::guide::Answers;
-use crate::guide::screen::Screen;
-use crate::guide::text::fill_text;
 use crate::plan::{Step, StepKind};
+use crate::process::{Command, Echo};
 use crate::reference::NAMESPACE;
 use crate::report::{Status, StepRecord};
-use crate::run::Echo;
 use crate::ui::{Progress, seconds};
 
 /// Short names of the steps, with this push's values.
 #[derive(Debug)]
-pub(crate) struct Labels {
+pub(super) struct Labels {
     registry: String,
     username: String,
     project: String,
 }
 
 impl Labels {
-    pub(crate) fn new(answers: &Answers) -> Labels {
+    pub(super) fn new(answers: &Answers) -> Labels {
         Labels {
             registry: answers.registry.clone(),
             username: answers.username.clone(),
@@ -36,7 +36,7 @@ impl Labels {
         }
     }
 
-    pub(crate) fn of(&self, pack: Option<&str>, step: &Step) -> String {
+    pub(super) fn of(&self, pack: Option<&str>, step: &Step) -> String {
         let pack = pack.unwrap_or_default();
         let label = match step.kind {
             StepKind::Login => format!("Log in to {} as {}", self.registry, self.username),
@@ -52,7 +52,7 @@ impl Labels {
 /// The guide's progress: a spinner with the elapsed time while a step runs
 /// (plain lines on a dumb terminal), then ✔ or ✘ and the time it took. The
 /// children's output is kept out of sight and in a log kept on failure.
-pub(crate) struct Display<'a> {
+pub(super) struct Display<'a> {
     screen: &'a Screen,
     labels: Labels,
     spin: bool,
@@ -61,7 +61,7 @@ pub(crate) struct Display<'a> {
 }
 
 impl<'a> Display<'a> {
-    pub(crate) fn new(screen: &'a Screen, labels: Labels) -> Display<'a> {
+    pub(super) fn new(screen: &'a Screen, labels: Labels) -> Display<'a> {
         Display {
             spin: !screen.dumb && Term::stderr().is_term(),
             screen,
@@ -71,14 +71,14 @@ impl<'a> Display<'a> {
         }
     }
 
-    pub(crate) fn log(&self, line: String) {
+    pub(super) fn log(&self, line: String) {
         if let Ok(mut log) = self.log.lock() {
             log.push(line);
         }
     }
 
     /// Prints a line without tearing the spinner.
-    pub(crate) fn print(&self, line: &str) {
+    pub(super) fn print(&self, line: &str) {
         let current = self.current.lock().ok().and_then(|c| c.clone());
         match current {
             Some(bar) => bar.suspend(|| eprintln!("{line}")),
@@ -86,14 +86,14 @@ impl<'a> Display<'a> {
         }
     }
 
-    pub(crate) fn clear(&self) {
+    pub(super) fn clear(&self) {
         if let Some(bar) = self.current.lock().ok().and_then(|mut c| c.take()) {
             bar.finish_and_clear();
         }
     }
 
     /// On failure, the log goes to a file (no secret is ever in it).
-    pub(crate) fn keep_log(&self, failure: &Failure) -> Option<Utf8PathBuf> {
+    pub(super) fn keep_log(&self, failure: &Failure) -> Option<Utf8PathBuf> {
         use std::io::Write;
         let mut lines = self.log.lock().ok()?.clone();
         lines.push(format!("error: {failure}"));
@@ -140,8 +140,12 @@ impl Progress for Display<'_> {
         }
     }
 
-    fn command(&self, command: &crate::run::Command, read_only: bool) {
-        let kind = if read_only { " (read-only)" } else { "" };
+    fn command(&self, command: &Command, _verbose_only: bool) {
+        let kind = if command.read_only {
+            " (read-only)"
+        } else {
+            ""
+        };
         self.log(format!("  ${kind} {}", command.shell_line(true)));
     }
 
@@ -195,13 +199,6 @@ impl Progress for Display<'_> {
             for line in fill_text(note, "    ", "    ", width) {
                 self.print(&line);
             }
-        }
-    }
-
-    fn warn(&self, text: &str) {
-        self.log(format!("warning: {text}"));
-        for line in fill_text(text, "warning: ", "         ", self.screen.width) {
-            self.print(&line);
         }
     }
 }

@@ -1,29 +1,30 @@
 //! What the guide prints outside the prompts and the progress: answers
 //! that were given, the plan, and the closing screens (success, failure).
 
-use crate::commands::push::script_word;
 use camino::Utf8Path;
 use console::{Style, Term};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 
+use super::Answers;
+use super::text::{MAX_WIDTH, fill, fill_text, retry_lines, shell_units};
 use crate::error::Failure;
-use crate::guide::text::{MAX_WIDTH, fill, fill_text, retry_lines, shell_units};
-use crate::guide::{Answers, Tls};
 use crate::plan::StepKind;
-use crate::report::{PackStatus, Report, Status};
+use crate::plan::script::word as script_word;
+use crate::report::{PackRecord, PackStatus, Report, Status};
+use crate::tools::oras::{Mode, Tls};
 
 /// Where and how text is printed: prompts, plan and progress on stderr, the
 /// closing screen on stdout; colours only where the stream allows them
 /// (`console` honours NO_COLOR, TERM=dumb and a stream that is not a terminal).
-pub(crate) struct Screen {
-    pub(crate) theme: Box<dyn Theme + Send + Sync>,
-    pub(crate) dumb: bool,
-    pub(crate) width: usize,
-    pub(crate) rows: usize,
+pub(super) struct Screen {
+    pub(super) theme: Box<dyn Theme + Send + Sync>,
+    pub(super) dumb: bool,
+    pub(super) width: usize,
+    pub(super) rows: usize,
 }
 
 impl Screen {
-    pub(crate) fn new() -> Screen {
+    pub(super) fn new() -> Screen {
         let dumb = console::is_dumb();
         let theme: Box<dyn Theme + Send + Sync> = if dumb {
             Box::new(SimpleTheme)
@@ -39,44 +40,44 @@ impl Screen {
         }
     }
 
-    pub(crate) fn theme(&self) -> &dyn Theme {
+    pub(super) fn theme(&self) -> &dyn Theme {
         self.theme.as_ref()
     }
 
-    pub(crate) fn width(&self) -> usize {
+    pub(super) fn width(&self) -> usize {
         self.width
     }
 
-    pub(crate) fn rows(&self) -> usize {
+    pub(super) fn rows(&self) -> usize {
         self.rows
     }
 
-    pub(crate) fn err(&self, line: &str) {
+    pub(super) fn err(&self, line: &str) {
         eprintln!("{line}");
     }
 
-    pub(crate) fn out(&self, line: &str) {
+    pub(super) fn out(&self, line: &str) {
         println!("{line}");
     }
 
-    pub(crate) fn err_wrapped(&self, text: &str, first: &str, rest: &str) {
+    pub(super) fn err_wrapped(&self, text: &str, first: &str, rest: &str) {
         for line in fill_text(text, first, rest, self.width) {
             self.err(&line);
         }
     }
 
-    pub(crate) fn out_wrapped(&self, text: &str, first: &str, rest: &str) {
+    pub(super) fn out_wrapped(&self, text: &str, first: &str, rest: &str) {
         for line in fill_text(text, first, rest, self.width) {
             self.out(&line);
         }
     }
 
-    pub(crate) fn bold(&self, text: &str) -> String {
+    pub(super) fn bold(&self, text: &str) -> String {
         Style::new().for_stderr().bold().apply_to(text).to_string()
     }
 
     /// A value that was given, shown like an answered prompt.
-    pub(crate) fn given(&self, what: &str, value: &str, from: &str) {
+    pub(super) fn given(&self, what: &str, value: &str, from: &str) {
         let mut line = String::new();
         let _ = self
             .theme
@@ -90,7 +91,7 @@ impl Screen {
     }
 
     /// Marks for step results: ✔ ✘ – or words on a dumb terminal.
-    pub(crate) fn mark(&self, status: Status) -> String {
+    pub(super) fn mark(&self, status: Status) -> String {
         let (symbol, word, style) = match status {
             Status::Ok => ("✔", "ok", Style::new().for_stderr().green()),
             Status::Failed => ("✘", "FAILED", Style::new().for_stderr().red()),
@@ -104,7 +105,7 @@ impl Screen {
     }
 
     /// The pack, where it goes, and the exact commands, before the question.
-    pub(crate) fn plan(&self, report: &Report, answers: &Answers) {
+    pub(super) fn plan(&self, report: &Report, answers: &Answers) {
         let w = self.width;
         self.err("");
         for pack in &report.packs {
@@ -130,7 +131,7 @@ impl Screen {
             }
         }
         if let (Some(oras), Some(tar)) = (&report.tools.oras, &report.tools.tar) {
-            let newer = if report.tools.oras_mode.as_deref() == Some("newer") {
+            let newer = if report.tools.oras_mode.as_deref() == Some(Mode::Newer.name()) {
                 " (--allow-newer-oras)"
             } else {
                 ""
@@ -174,44 +175,51 @@ impl Screen {
     }
 
     /// The closing screen of a push that worked: the result, then Palette.
-    pub(crate) fn success(&self, report: &Report, answers: &Answers) {
-        let good = Style::new().green().bold();
+    pub(super) fn success(&self, report: &Report, answers: &Answers) {
         self.out("");
         for pack in &report.packs {
-            let what = match pack.status {
-                PackStatus::UpToDate => "was already in the registry (nothing pushed)",
-                _ => "is in the registry, read back and verified",
-            };
-            let mark = if self.dumb { "ok:" } else { "✔" };
-            self.out_wrapped(
-                &format!(
-                    "{} {} {} {what}",
-                    good.apply_to(mark),
-                    pack.name,
-                    pack.version
-                ),
-                "",
-                "  ",
-            );
-            for line in fill(vec![pack.reference.clone()], "  ", "  ", self.width, true) {
-                self.out(&line);
-            }
-            if let Some(digest) = &pack.manifest_digest {
-                self.out_wrapped(&format!("digest {digest}"), "  ", "    ");
-            }
+            self.pushed(pack);
         }
+        self.out("");
+        self.add_registry(answers);
+        self.out("");
         let names: Vec<String> = report
             .packs
             .iter()
             .map(|p| format!("{} {}", p.name, p.version))
             .collect();
-        self.out("");
-        self.out(
-            &Style::new()
-                .bold()
-                .apply_to("In Palette, add the registry (once):")
-                .to_string(),
+        self.see_packs(&names);
+    }
+
+    /// One pack: what happened, its reference and digest.
+    fn pushed(&self, pack: &PackRecord) {
+        let good = Style::new().green().bold();
+        let what = match pack.status {
+            PackStatus::UpToDate => "was already in the registry (nothing pushed)",
+            _ => "is in the registry, read back and verified",
+        };
+        let mark = if self.dumb { "ok:" } else { "✔" };
+        self.out_wrapped(
+            &format!(
+                "{} {} {} {what}",
+                good.apply_to(mark),
+                pack.name,
+                pack.version
+            ),
+            "",
+            "  ",
         );
+        for line in fill(vec![pack.reference.clone()], "  ", "  ", self.width, true) {
+            self.out(&line);
+        }
+        if let Some(digest) = &pack.manifest_digest {
+            self.out_wrapped(&format!("digest {digest}"), "  ", "    ");
+        }
+    }
+
+    /// What to enter in Palette to add this registry.
+    fn add_registry(&self, answers: &Answers) {
+        self.out(&self.heading("In Palette, add the registry (once):"));
         self.out_wrapped(
             "Tenant Settings > Registries > OCI Registries > Add New OCI Registry",
             "  ",
@@ -240,13 +248,11 @@ impl Screen {
                 &pad,
             );
         }
-        self.out("");
-        self.out(
-            &Style::new()
-                .bold()
-                .apply_to("Then see the pack there:")
-                .to_string(),
-        );
+    }
+
+    /// Where the packs show up in Palette.
+    fn see_packs(&self, names: &[String]) {
+        self.out(&self.heading("Then see the pack there:"));
         self.out_wrapped(
             &format!(
                 "Profiles > Add Cluster Profile > name it, type Add-on > Add Pack > \
@@ -264,9 +270,14 @@ impl Screen {
         );
     }
 
+    /// A bold heading for stdout.
+    fn heading(&self, text: &str) -> String {
+        Style::new().bold().apply_to(text).to_string()
+    }
+
     /// The closing screen of a push that failed or was stopped: one
     /// sentence, the facts, the hints, and the command to run it again.
-    pub(crate) fn failure(
+    pub(super) fn failure(
         &self,
         failure: &Failure,
         log: Option<&Utf8Path>,

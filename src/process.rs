@@ -6,46 +6,93 @@
 //! every child's environment. The caller judges the exit status, so errors
 //! can carry the exact command and the tail of its stderr.
 //!
-//! SIGINT and SIGTERM are caught while packpush runs: the running child is
-//! stopped (a terminal's Ctrl-C already reaches it through the process
-//! group; SIGTERM is forwarded), and the caller gets `Interrupted` so that
-//! temporary files are removed on the way out.
+//! A signal caught while a child runs (see `signals`) stops the child: a
+//! terminal's Ctrl-C already reaches it through the process group, SIGTERM
+//! is forwarded, and the caller gets `Interrupted`.
 
 use std::io;
 use std::os::unix::process::ExitStatusExt;
-use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use camino::Utf8PathBuf;
-use serde::Serialize;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::secret::{REDACTED, Secret};
+use crate::signals;
 
 /// Environment variables that carry secrets and are never passed to a child.
 pub const SECRET_ENV: &[&str] = &["HARBOR_PASSWORD"];
 
-/// A program to run: argv, working directory, and whether a secret goes to
-/// its stdin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Command {
-    /// The program as it is shown to people (its name when found on PATH).
+/// A program as found on the machine: the path to start and the name to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub path: Utf8PathBuf,
+    /// Its name when found on PATH, else its path.
     pub display: String,
-    /// The program that is started.
-    #[serde(skip)]
-    pub program: Utf8PathBuf,
+}
+
+/// A whole command, ready to run: what it is for, the program, argv,
+/// working directory, and how its input and output are handled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// One line of intent, used in errors ("log in to r:5000").
+    pub purpose: String,
+    pub program: Program,
     pub args: Vec<String>,
     pub cwd: Utf8PathBuf,
     /// The password is written to stdin (shown as `<redacted>`).
     pub stdin_secret: bool,
+    /// It changes nothing (a look-up, a read-back, a probe).
+    pub read_only: bool,
+    /// packpush reads what it prints on stdout (a manifest, a version).
+    pub capture: bool,
 }
 
 impl Command {
+    /// A command that changes something, its output shown to people.
+    pub fn new(
+        purpose: impl Into<String>,
+        program: &Program,
+        args: Vec<String>,
+        cwd: &Utf8Path,
+    ) -> Command {
+        Command {
+            purpose: purpose.into(),
+            program: program.clone(),
+            args,
+            cwd: cwd.to_owned(),
+            stdin_secret: false,
+            read_only: false,
+            capture: false,
+        }
+    }
+
+    /// The password goes to its stdin.
+    pub fn with_secret_on_stdin(mut self) -> Command {
+        self.stdin_secret = true;
+        self
+    }
+
+    /// A look-up that changes nothing, whose stdout packpush reads.
+    pub fn reading(mut self) -> Command {
+        self.read_only = true;
+        self.capture = true;
+        self
+    }
+
+    /// The same command with every `placeholder` in its arguments replaced
+    /// by `value` (a value known only once an earlier step ran).
+    pub fn filled(&self, placeholder: &str, value: &str) -> Command {
+        let mut command = self.clone();
+        for arg in &mut command.args {
+            *arg = arg.replace(placeholder, value);
+        }
+        command
+    }
+
     /// The argv as shown to people and in JSON: program name and arguments.
     /// Secrets are never in the arguments, so nothing needs removing.
     pub fn argv(&self) -> Vec<String> {
-        std::iter::once(self.display.clone())
+        std::iter::once(self.program.display.clone())
             .chain(self.args.iter().cloned())
             .collect()
     }
@@ -66,8 +113,7 @@ impl Command {
 }
 
 /// How a finished child ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Code(i32),
     Signal(i32),
@@ -81,21 +127,8 @@ impl Exit {
     pub fn describe(self) -> String {
         match self {
             Exit::Code(code) => format!("exit status {code}"),
-            Exit::Signal(sig) => format!("killed by signal {sig} ({})", signal_name(sig)),
+            Exit::Signal(sig) => format!("killed by signal {sig} ({})", signals::name(sig)),
         }
-    }
-}
-
-pub fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGINT => "SIGINT",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        _ => "signal",
     }
 }
 
@@ -103,7 +136,7 @@ pub fn signal_name(sig: i32) -> &'static str {
 #[derive(Debug)]
 pub struct Outcome {
     pub exit: Exit,
-    /// Captured stdout (empty unless the caller asked for it).
+    /// Captured stdout (empty unless the command captures it or it was hidden).
     pub stdout: Vec<u8>,
     /// Captured stderr.
     pub stderr: Vec<u8>,
@@ -129,7 +162,7 @@ pub enum RunError {
     Spawn(io::Error),
     /// packpush received this signal while the child ran; the child was stopped.
     Interrupted(i32),
-    /// The child ran longer than the step's time limit and was stopped.
+    /// The child ran longer than the time limit and was stopped.
     TimedOut(Duration),
 }
 
@@ -144,35 +177,17 @@ pub enum Echo {
     Hidden,
 }
 
-static PENDING: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
-
-/// Catches SIGINT and SIGTERM from here on; `pending` reports them.
-pub fn catch_signals() -> io::Result<()> {
-    let flag = PENDING.get_or_init(|| Arc::new(AtomicUsize::new(0)));
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        signal_hook::flag::register_usize(sig, Arc::clone(flag), sig as usize)?;
-    }
-    Ok(())
-}
-
-/// The signal received since `catch_signals`, if any.
-pub fn pending_signal() -> Option<i32> {
-    let value = PENDING.get()?.load(Ordering::SeqCst);
-    (value != 0).then_some(value as i32)
-}
-
 /// Runs one command to completion.
 pub fn run(
     command: &Command,
     secret: Option<&Secret>,
     echo: Echo,
-    capture_stdout: bool,
     timeout: Option<Duration>,
 ) -> Result<Outcome, RunError> {
-    if let Some(sig) = pending_signal() {
+    if let Some(sig) = signals::pending() {
         return Err(RunError::Interrupted(sig));
     }
-    let mut expr = duct::cmd(command.program.as_str(), &command.args)
+    let mut expr = duct::cmd(command.program.path.as_str(), &command.args)
         .dir(command.cwd.as_std_path())
         .stderr_capture()
         .unchecked();
@@ -183,7 +198,7 @@ pub fn run(
         (true, Some(secret)) => expr.stdin_bytes(secret.expose().as_bytes()),
         _ => expr.stdin_null(),
     };
-    expr = if capture_stdout || echo == Echo::Hidden {
+    expr = if command.capture || echo == Echo::Hidden {
         expr.stdout_capture()
     } else if echo == Echo::Stderr {
         expr.stdout_to_stderr()
@@ -199,7 +214,7 @@ pub fn run(
             Ok(Some(output)) => {
                 // A terminal's Ctrl-C (or a CI cancel) reaches the whole process
                 // group: a child that died of it is an interruption, not a failure.
-                if let Some(sig) = pending_signal() {
+                if let Some(sig) = signals::pending() {
                     return Err(RunError::Interrupted(sig));
                 }
                 let status = output.status;
@@ -218,7 +233,7 @@ pub fn run(
             Ok(None) => {}
             Err(err) => return Err(RunError::Spawn(err)),
         }
-        if let Some(sig) = pending_signal() {
+        if let Some(sig) = signals::pending() {
             stop(&handle, sig);
             return Err(RunError::Interrupted(sig));
         }
@@ -255,13 +270,16 @@ mod tests {
     use super::*;
 
     fn command(program: &str, args: &[&str]) -> Command {
-        Command {
+        let program = Program {
+            path: program.into(),
             display: program.into(),
-            program: program.into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
-            cwd: "/".into(),
-            stdin_secret: false,
-        }
+        };
+        Command::new(
+            "test",
+            &program,
+            args.iter().map(|s| s.to_string()).collect(),
+            "/".into(),
+        )
     }
 
     #[test]
@@ -269,12 +287,21 @@ mod tests {
         let mut c = command(
             "oras",
             &["login", "r", "--username", "robot$p+ci", "--password-stdin"],
-        );
-        c.stdin_secret = true;
+        )
+        .with_secret_on_stdin();
         c.cwd = "/my dir".into();
         assert_eq!(
             c.shell_line(true),
             "cd '/my dir' && oras login r --username 'robot$p+ci' --password-stdin   # password on stdin: <redacted>"
+        );
+    }
+
+    #[test]
+    fn a_placeholder_is_filled_in_every_argument() {
+        let c = command("oras", &["fetch", "r/p@<d>", "--x=<d>"]);
+        assert_eq!(
+            c.filled("<d>", "sha256:1").args,
+            ["fetch", "r/p@sha256:1", "--x=sha256:1"]
         );
     }
 
@@ -284,7 +311,6 @@ mod tests {
             &command("sh", &["-c", "echo oops >&2; exit 3"]),
             None,
             Echo::Hidden,
-            false,
             None,
         )
         .unwrap();
@@ -294,7 +320,6 @@ mod tests {
             &command("sh", &["-c", "kill -9 $$"]),
             None,
             Echo::Hidden,
-            false,
             None,
         )
         .unwrap();
@@ -304,26 +329,19 @@ mod tests {
 
     #[test]
     fn secret_goes_to_stdin_only() {
-        let mut c = command("cat", &[]);
-        c.stdin_secret = true;
+        let mut c = command("cat", &[]).with_secret_on_stdin();
+        c.capture = true;
         let secret = Secret::new("s3cret".into());
-        let out = run(&c, Some(&secret), Echo::Hidden, true, None).unwrap();
+        let out = run(&c, Some(&secret), Echo::Hidden, None).unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "s3cret");
         c.stdin_secret = false;
-        let out = run(&c, Some(&secret), Echo::Hidden, true, None).unwrap();
+        let out = run(&c, Some(&secret), Echo::Hidden, None).unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     }
 
     #[test]
     fn missing_program_is_a_spawn_error() {
-        let err = run(
-            &command("/nonexistent/prog", &[]),
-            None,
-            Echo::Hidden,
-            false,
-            None,
-        )
-        .unwrap_err();
+        let err = run(&command("/nonexistent/prog", &[]), None, Echo::Hidden, None).unwrap_err();
         assert!(matches!(err, RunError::Spawn(_)));
     }
 
@@ -371,19 +389,11 @@ mod tests {
     }
 
     #[test]
-    fn the_runner_needs_no_unsafe_code() {
-        let source = include_str!("run.rs");
-        let allow = ["#[allow(", "unsafe_code)]"].concat();
-        assert!(!source.contains(&allow), "run.rs allows unsafe code again");
-    }
-
-    #[test]
     fn time_limit_stops_the_child() {
         let err = run(
             &command("sleep", &["5"]),
             None,
             Echo::Hidden,
-            false,
             Some(Duration::from_millis(100)),
         )
         .unwrap_err();

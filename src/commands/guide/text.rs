@@ -3,11 +3,11 @@
 //! plan) or can be pasted into a shell (the retry command).
 
 /// The widest line the guide prints, whatever the terminal's width.
-pub(crate) const MAX_WIDTH: usize = 80;
+pub(super) const MAX_WIDTH: usize = 80;
 
 /// The retry command, ready to paste: a flag and its value stay together,
 /// lines end with ` \`.
-pub(crate) fn retry_lines(argv: &[String], width: usize) -> Vec<String> {
+pub(super) fn retry_lines(argv: &[String], width: usize) -> Vec<String> {
     let mut words = argv.iter().map(|a| shell_words::quote(a).into_owned());
     let program: Vec<String> = words.by_ref().take(2).collect();
     let mut units = vec![program.join(" ")];
@@ -22,7 +22,7 @@ pub(crate) fn retry_lines(argv: &[String], width: usize) -> Vec<String> {
 
 /// Shell words with each `--flag` and its value kept together, so that a
 /// wrapped command still reads flag by flag.
-pub(crate) fn shell_units(words: impl IntoIterator<Item = String>) -> Vec<String> {
+pub(super) fn shell_units(words: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut units = Vec::new();
     let mut pending: Option<String> = None;
     for word in words {
@@ -47,7 +47,7 @@ pub(crate) fn shell_units(words: impl IntoIterator<Item = String>) -> Vec<String
 /// with `first`, the others with `rest`. With `break_words`, a word too long
 /// for a line is cut after a '/' or ':' (or anywhere, as a last resort);
 /// without, it overflows (a shell word cut in two would change the command).
-pub(crate) fn fill(
+pub(super) fn fill(
     words: impl IntoIterator<Item = String>,
     first: &str,
     rest: &str,
@@ -93,7 +93,7 @@ pub(crate) fn fill(
     lines
 }
 
-pub(crate) fn fill_text(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
+pub(super) fn fill_text(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
     fill(
         text.split(' ')
             .filter(|w| !w.is_empty())
@@ -106,7 +106,7 @@ pub(crate) fn fill_text(text: &str, first: &str, rest: &str, width: usize) -> Ve
 }
 
 /// Cuts `word` to at most `room` columns, after the last '/' (else ':') if there is one.
-pub(crate) fn split_word(word: &str, room: usize) -> (&str, &str) {
+pub(super) fn split_word(word: &str, room: usize) -> (&str, &str) {
     let mut end = 0;
     let (mut slash, mut colon) = (None, None);
     for (i, c) in word.char_indices() {

@@ -1,0 +1,108 @@
+//! What a person reads at the end of a push: the reference and digest of
+//! the pack (a table for several), and what to enter in Palette.
+
+use crate::engine::RunOutcome;
+use crate::plan::Plan;
+use crate::report::{PackRecord, PackStatus};
+use crate::ui::{Level, Ui, seconds};
+
+pub fn print(plan: &Plan, outcome: &RunOutcome, packs: &[PackRecord], ui: &Ui) {
+    if ui.level() == Level::Quiet {
+        return;
+    }
+    if packs.len() > 1 {
+        table(packs, ui);
+    } else {
+        for pack in packs.iter().filter(|p| usable(p)) {
+            single(plan, outcome, pack, ui);
+        }
+    }
+    palette(plan, packs, ui);
+}
+
+/// Pushed now or before: in the registry, verified.
+fn usable(pack: &PackRecord) -> bool {
+    matches!(pack.status, PackStatus::Pushed | PackStatus::UpToDate)
+}
+
+fn table(packs: &[PackRecord], ui: &Ui) {
+    ui.line("");
+    ui.line(&format!(
+        "{:<28} {:<12} {:<11} {:<20} {:>8}",
+        "PACK", "VERSION", "RESULT", "DIGEST", "TIME"
+    ));
+    for pack in packs {
+        let result = match pack.status {
+            PackStatus::Pushed => "pushed",
+            PackStatus::UpToDate => "up to date",
+            PackStatus::Failed => "FAILED",
+            PackStatus::NotRun => "not run",
+            PackStatus::Planned => "planned",
+        };
+        let digest = pack
+            .manifest_digest
+            .as_deref()
+            .map(|d| d.chars().take(19).collect::<String>())
+            .unwrap_or_else(|| "-".into());
+        ui.line(&format!(
+            "{:<28} {:<12} {:<11} {:<20} {:>8}",
+            pack.name,
+            pack.version,
+            result,
+            digest,
+            seconds(std::time::Duration::from_millis(pack.duration_ms))
+        ));
+    }
+}
+
+fn single(plan: &Plan, outcome: &RunOutcome, pack: &PackRecord, ui: &Ui) {
+    let verb = if pack.status == PackStatus::UpToDate {
+        "current "
+    } else {
+        "pushed  "
+    };
+    ui.line(&format!("{verb} {}", pack.reference));
+    ui.line(&format!(
+        "digest   {}",
+        pack.manifest_digest.as_deref().unwrap_or_default()
+    ));
+    if let Some(layer) = &pack.layer {
+        ui.line(&format!(
+            "layer    {} ({} bytes, title {})",
+            layer.digest, layer.size, layer.title
+        ));
+    }
+    if let Some(base) = &outcome.base_digest {
+        ui.line(&format!("base     {}@{base}", plan.base_repository()));
+    }
+    if pack.archive_kept && pack.status != PackStatus::Failed {
+        ui.line(&format!("archive  {}", pack.archive));
+    }
+}
+
+/// Where the packs show up in Palette.
+fn palette(plan: &Plan, packs: &[PackRecord], ui: &Ui) {
+    let names: Vec<String> = packs
+        .iter()
+        .filter(|p| usable(p))
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    ui.line("");
+    ui.line("In Palette: Tenant Settings > Registries > OCI Registries > Add New OCI Registry");
+    ui.line(&format!(
+        "  Provider: Pack   Authentication: Basic   Endpoint: {}",
+        plan.registry
+    ));
+    ui.line(&format!("  Base Content Path: {}", plan.project));
+    let listed = if names.len() == 1 {
+        format!("{} is", names[0])
+    } else {
+        format!("{} are", names.join(", "))
+    };
+    ui.line(&format!(
+        "Then: Profiles > Add Cluster Profile (type Add-on) > Add Pack > pick this registry: {listed} listed."
+    ));
+}

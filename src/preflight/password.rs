@@ -1,0 +1,92 @@
+//! Where the password comes from: standard input (`--password-stdin`), the
+//! `HARBOR_PASSWORD` variable, or a hidden prompt at a terminal.
+
+use std::io::{IsTerminal, Read};
+
+use crate::cli::PushArgs;
+use crate::error::{Class, Failure, Problem};
+use crate::secret::Secret;
+
+/// How the password will be had.
+#[derive(Debug)]
+pub enum Password {
+    NotNeeded,
+    Given(Secret),
+    /// Asked for once everything else checked out.
+    Prompt,
+}
+
+/// The password's source; a missing or unusable one is a problem.
+pub fn source(args: &PushArgs, problems: &mut Vec<Problem>) -> Password {
+    if args.password_stdin {
+        return from_stdin(problems);
+    }
+    if let Ok(value) = std::env::var("HARBOR_PASSWORD") {
+        let secret = Secret::new(value);
+        if secret.is_empty() {
+            problems.push(Problem::new(
+                "the environment variable HARBOR_PASSWORD is set but empty",
+                "set it to the password, or unset it and use --password-stdin",
+            ));
+        }
+        return Password::Given(secret);
+    }
+    if std::io::stdin().is_terminal() && !args.non_interactive {
+        return Password::Prompt;
+    }
+    let why = if args.non_interactive {
+        "--non-interactive is set"
+    } else {
+        "standard input is not a terminal"
+    };
+    problems.push(Problem::new(
+        format!("no password: {why}, so packpush cannot ask for it"),
+        "pass --password-stdin with the password on standard input, or set HARBOR_PASSWORD, \
+         or use --skip-login with stored credentials",
+    ));
+    Password::NotNeeded
+}
+
+fn from_stdin(problems: &mut Vec<Problem>) -> Password {
+    let pipe_hint = "pipe the password into packpush, e.g. printf '%s' \"$PASS\" | packpush push ... --password-stdin";
+    // Read into a buffer that is wiped when dropped; the password then
+    // moves into the Secret without another copy.
+    let mut text = zeroize::Zeroizing::new(String::new());
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        problems.push(Problem::new(
+            format!("--password-stdin: standard input cannot be read: {e}"),
+            pipe_hint,
+        ));
+        return Password::NotNeeded;
+    }
+    // One trailing newline (as `echo` adds) is not part of the password.
+    let mut len = text.len();
+    if text[..len].ends_with('\n') {
+        len -= 1;
+        if text[..len].ends_with('\r') {
+            len -= 1;
+        }
+    }
+    text.truncate(len);
+    let secret = Secret::new(std::mem::take(&mut *text));
+    if secret.is_empty() {
+        problems.push(Problem::new(
+            "--password-stdin: standard input held no password",
+            pipe_hint,
+        ));
+    }
+    Password::Given(secret)
+}
+
+/// Asks for the password at the terminal (hidden).
+pub fn prompt(username: &str, registry: &str) -> Result<Secret, Failure> {
+    let value = dialoguer::Password::new()
+        .with_prompt(format!("Password for {username} at {registry}"))
+        .interact()
+        .map_err(|e| Failure::new(Class::Preflight, format!("cannot read the password: {e}")))?;
+    if value.is_empty() {
+        return Err(Failure::new(Class::Preflight, "the password is empty")
+            .hint("type the registry password"));
+    }
+    Ok(Secret::new(value))
+}

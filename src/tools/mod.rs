@@ -1,0 +1,302 @@
+//! The programs packpush drives: finding oras and tar (and gzip, and a
+//! compress program) once per run, asking their versions, and the builders
+//! of their commands (`oras`, `tar`).
+
+pub mod oras;
+pub mod tar;
+
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use semver::Version;
+
+use crate::cli::ToolArgs;
+use crate::error::Problem;
+use crate::process::{self, Command, Echo, Program, RunError};
+use crate::report::{ToolRecord, Tools};
+use crate::signals;
+use oras::Mode;
+
+/// The oras found, its version and the mode packpush will use it in.
+#[derive(Clone, Debug)]
+pub struct FoundOras {
+    pub program: Program,
+    pub version: Version,
+    pub mode: Mode,
+}
+
+/// The tar found and the first line of its `--version`.
+#[derive(Clone, Debug)]
+pub struct FoundTar {
+    pub program: Program,
+    pub version: String,
+}
+
+/// What was found, even when something else was not (for reports).
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub oras: Option<FoundOras>,
+    pub tar: Option<FoundTar>,
+}
+
+/// How oras and tar are asked their versions.
+const ORAS_PROBE: &[&str] = &["version"];
+const TAR_PROBE: &[&str] = &["--version"];
+
+/// How long a version probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Finds and probes oras and tar, and gzip when `needs_gzip` (tar will
+/// compress with gzip: GNU tar needs it on PATH for `tar -czvf`, bsdtar
+/// compresses by itself; a host without it would otherwise fail only at the
+/// archive step). Each problem is added to `problems`.
+pub fn discover(args: &ToolArgs, needs_gzip: bool, problems: &mut Vec<Problem>) -> Found {
+    let oras = find_oras(args).map_err(|p| problems.push(p)).ok();
+    let tar = find_tar(args).map_err(|p| problems.push(p)).ok();
+    if needs_gzip
+        && let Some(tar) = &tar
+        && let Err(problem) = check_gzip(tar, which::which("gzip").is_ok())
+    {
+        problems.push(problem);
+    }
+    Found { oras, tar }
+}
+
+impl Found {
+    /// The tools as the JSON report records them.
+    pub fn record(&self) -> Tools {
+        Tools {
+            oras: self.oras.as_ref().map(|o| ToolRecord {
+                path: o.program.path.to_string(),
+                version: o.version.to_string(),
+            }),
+            oras_mode: self.oras.as_ref().map(|o| o.mode.name().to_string()),
+            tar: self.tar.as_ref().map(|t| ToolRecord {
+                path: t.program.path.to_string(),
+                version: t.version.clone(),
+            }),
+        }
+    }
+
+    /// The probes that ran, as shell lines (for `--verbose`).
+    pub fn probe_lines(&self) -> Vec<String> {
+        let oras = self.oras.as_ref().map(|o| (&o.program, ORAS_PROBE));
+        let tar = self.tar.as_ref().map(|t| (&t.program, TAR_PROBE));
+        oras.into_iter()
+            .chain(tar)
+            .map(|(program, args)| {
+                let argv = std::iter::once(program.path.as_str()).chain(args.iter().copied());
+                shell_words::join(argv)
+            })
+            .collect()
+    }
+}
+
+/// Finds a program: an explicit path or name (from a flag or environment
+/// variable), else `default` on PATH.
+fn find_program(
+    given: Option<&Utf8Path>,
+    default: &str,
+    flag: &str,
+    env: &str,
+    how_to_get: &str,
+) -> Result<Program, Problem> {
+    let wanted = given.map(Utf8Path::as_str).unwrap_or(default);
+    match which::which(wanted) {
+        Ok(path) => {
+            let path = Utf8PathBuf::from_path_buf(path).map_err(|p| {
+                Problem::new(
+                    format!("the path of {wanted} ({}) is not valid UTF-8", p.display()),
+                    format!("install {default} in a folder whose path is valid UTF-8"),
+                )
+            })?;
+            let display = if given.is_none() {
+                default.to_string()
+            } else {
+                path.to_string()
+            };
+            Ok(Program { path, display })
+        }
+        Err(_) if given.is_some() => Err(Problem::new(
+            format!("{flag}/{env} names '{wanted}', which is not an executable program"),
+            format!(
+                "point {flag} at the {default} binary, or unset {env} to use {default} from PATH"
+            ),
+        )),
+        Err(_) => Err(Problem::new(
+            format!("{default} was not found on PATH"),
+            format!("{how_to_get}, or pass {flag} PATH (or set {env})"),
+        )),
+    }
+}
+
+/// Runs `program args` and returns its stdout, or why it did not answer.
+fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
+    let command = Command::new(
+        format!("ask {} its version", program.display),
+        program,
+        args.iter().map(|s| s.to_string()).collect(),
+        Utf8Path::new("/"),
+    )
+    .reading();
+    let line = command.shell_line(false);
+    match process::run(&command, None, Echo::Hidden, Some(PROBE_TIMEOUT)) {
+        Ok(out) if out.exit.success() => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Ok(out) => Err(format!(
+            "`{line}` failed ({}){}",
+            out.exit.describe(),
+            out.stderr_tail(1)
+                .first()
+                .map(|l| format!(": {l}"))
+                .unwrap_or_default()
+        )),
+        Err(RunError::Spawn(e)) => Err(format!("`{line}` could not start: {e}")),
+        Err(RunError::TimedOut(_)) => Err(format!("`{line}` did not finish in time")),
+        Err(RunError::Interrupted(sig)) => Err(format!("interrupted by {}", signals::name(sig))),
+    }
+}
+
+fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
+    let program = find_program(
+        args.oras.as_deref(),
+        "oras",
+        "--oras",
+        "PACKPUSH_ORAS",
+        "install ORAS 1.0.0 from its v1.0.0 release (Palette's documentation requires exactly that version)",
+    )?;
+    let fix = "point --oras (PACKPUSH_ORAS) at an ORAS 1.0.0 binary";
+    let output = probe(&program, ORAS_PROBE).map_err(|e| {
+        Problem::new(
+            format!("'{}' does not behave like oras: {e}", program.path),
+            fix,
+        )
+    })?;
+    let version = oras::parse_version(&output).map_err(|e| {
+        Problem::new(
+            format!("'{}' does not look like oras: {e}", program.path),
+            fix,
+        )
+    })?;
+    let mode = oras::mode_for(&version, args.allow_newer_oras).map_err(|e| {
+        Problem::new(
+            format!("{}: {e}", program.path),
+            oras::version_fix(&version, args.allow_newer_oras),
+        )
+    })?;
+    Ok(FoundOras {
+        program,
+        version,
+        mode,
+    })
+}
+
+fn find_tar(args: &ToolArgs) -> Result<FoundTar, Problem> {
+    let program = find_program(
+        args.tar.as_deref(),
+        "tar",
+        "--tar",
+        "PACKPUSH_TAR",
+        "install tar (apt-get install tar)",
+    )?;
+    let fix = "point --tar (PACKPUSH_TAR) at GNU tar or bsdtar";
+    let output = probe(&program, TAR_PROBE).map_err(|e| {
+        Problem::new(
+            format!("'{}' does not behave like tar: {e}", program.path),
+            fix,
+        )
+    })?;
+    let version = tar::describe_version(&output).ok_or_else(|| {
+        Problem::new(
+            format!(
+                "'{} --version' does not name tar (GNU tar or bsdtar)",
+                program.path
+            ),
+            fix,
+        )
+    })?;
+    Ok(FoundTar { program, version })
+}
+
+/// GNU tar runs gzip for `-z`; bsdtar does not need it.
+fn check_gzip(tar: &FoundTar, gzip_found: bool) -> Result<(), Problem> {
+    if gzip_found || !tar::is_gnu(&tar.version) {
+        return Ok(());
+    }
+    Err(Problem::new(
+        "gzip was not found on PATH, and GNU tar needs it for tar -czvf",
+        "install gzip (apt-get install gzip), or pass --compress-program with a gzip-compatible program",
+    ))
+}
+
+/// `--compress-program PROG`, resolved to a path that tar may hand to
+/// `/bin/sh` (only characters the shell leaves alone).
+pub fn compress_program(program: &str) -> Result<String, Problem> {
+    match which::which(program) {
+        Ok(path) => {
+            let path = path.to_string_lossy().into_owned();
+            if tar::safe_for_shell(&path) {
+                Ok(path)
+            } else {
+                Err(Problem::new(
+                    format!(
+                        "--compress-program resolves to '{path}', which tar would have to pass through a shell"
+                    ),
+                    "install the program in a folder whose path has only letters, digits and / . _ - +",
+                ))
+            }
+        }
+        Err(_) => Err(Problem::new(
+            format!("--compress-program '{program}' was not found"),
+            "install it (e.g. apt-get install pigz) or pass its full path",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar(version: &str) -> FoundTar {
+        FoundTar {
+            program: Program {
+                path: "/usr/bin/tar".into(),
+                display: "tar".into(),
+            },
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn gnu_tar_needs_gzip_and_bsdtar_does_not() {
+        let problem = check_gzip(&tar("tar (GNU tar) 1.35"), false).unwrap_err();
+        assert_eq!(
+            problem.what,
+            "gzip was not found on PATH, and GNU tar needs it for tar -czvf"
+        );
+        assert!(problem.fix.contains("--compress-program"), "{problem}");
+        assert!(check_gzip(&tar("tar (GNU tar) 1.35"), true).is_ok());
+        assert!(check_gzip(&tar("bsdtar 3.6.2 - libarchive 3.6.2"), false).is_ok());
+    }
+
+    #[test]
+    fn the_record_and_the_probe_lines_name_what_was_found() {
+        let found = Found {
+            oras: Some(FoundOras {
+                program: Program {
+                    path: "/opt/my oras/oras".into(),
+                    display: "/opt/my oras/oras".into(),
+                },
+                version: Version::new(1, 0, 0),
+                mode: Mode::Strict,
+            }),
+            tar: Some(tar("tar (GNU tar) 1.34")),
+        };
+        let record = found.record();
+        assert_eq!(record.oras_mode.as_deref(), Some("strict"));
+        assert_eq!(record.tar.unwrap().path, "/usr/bin/tar");
+        assert_eq!(
+            found.probe_lines(),
+            ["'/opt/my oras/oras' version", "/usr/bin/tar --version"]
+        );
+    }
+}
