@@ -536,7 +536,7 @@ refused! {
         [("--password-stdin: standard input held no password", "printf '%s' \"$PASS\" | packpush push")];
     password_env_empty: exit 3,
         |c: &mut Case| { c.without("--password-stdin").env("HARBOR_PASSWORD", ""); },
-        [("HARBOR_PASSWORD is set but empty", "set it to the password")];
+        [("HARBOR_PASSWORD is set but empty, which counts as unset", "set HARBOR_PASSWORD")];
     password_nowhere_and_stdin_not_a_terminal: exit 3,
         |c: &mut Case| { c.without("--password-stdin"); },
         [("no password: standard input is not a terminal", "pass --password-stdin")];

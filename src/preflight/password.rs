@@ -1,5 +1,6 @@
 //! Where the password comes from: standard input (`--password-stdin`), the
-//! `HARBOR_PASSWORD` variable, or a hidden prompt at a terminal.
+//! `HARBOR_PASSWORD` variable (an empty one counts as unset, as every other
+//! variable does), or a hidden prompt at a terminal.
 
 use std::io::{IsTerminal, Read};
 
@@ -21,15 +22,10 @@ pub fn source(args: &PushArgs, problems: &mut Vec<Problem>) -> Password {
     if args.password_stdin {
         return from_stdin(problems);
     }
-    if let Ok(value) = std::env::var("HARBOR_PASSWORD") {
-        let secret = Secret::new(value);
-        if secret.is_empty() {
-            problems.push(Problem::new(
-                "the environment variable HARBOR_PASSWORD is set but empty",
-                "set it to the password, or unset it and use --password-stdin",
-            ));
-        }
-        return Password::Given(secret);
+    let variable = std::env::var("HARBOR_PASSWORD").ok();
+    let empty_variable = variable.as_deref() == Some("");
+    if let Some(value) = variable.filter(|v| !v.is_empty()) {
+        return Password::Given(Secret::new(value));
     }
     if std::io::stdin().is_terminal() && !args.non_interactive {
         return Password::Prompt;
@@ -39,8 +35,13 @@ pub fn source(args: &PushArgs, problems: &mut Vec<Problem>) -> Password {
     } else {
         "standard input is not a terminal"
     };
+    let empty = if empty_variable {
+        " (HARBOR_PASSWORD is set but empty, which counts as unset)"
+    } else {
+        ""
+    };
     problems.push(Problem::new(
-        format!("no password: {why}, so packpush cannot ask for it"),
+        format!("no password: {why}, so packpush cannot ask for it{empty}"),
         "pass --password-stdin with the password on standard input, or set HARBOR_PASSWORD, \
          or use --skip-login with stored credentials",
     ));
