@@ -92,41 +92,66 @@ impl Found {
     }
 }
 
-/// Finds a program: an explicit path or name (from a flag or environment
-/// variable), else `default` on PATH.
-fn find_program(
-    given: Option<&Utf8Path>,
-    default: &str,
-    flag: &str,
-    env: &str,
-    how_to_get: &str,
-) -> Result<Program, Problem> {
-    let wanted = given.map(Utf8Path::as_str).unwrap_or(default);
-    match which::which(wanted) {
-        Ok(path) => {
-            let path = Utf8PathBuf::from_path_buf(path).map_err(|p| {
-                Problem::new(
-                    format!("the path of {wanted} ({}) is not valid UTF-8", p.display()),
-                    format!("install {default} in a folder whose path is valid UTF-8"),
-                )
-            })?;
-            let display = if given.is_none() {
-                default.to_string()
-            } else {
-                path.to_string()
-            };
-            Ok(Program { path, display })
+/// A program packpush needs, and how to talk about it.
+struct Wanted<'a> {
+    /// The explicit path or name (from a flag or environment variable).
+    given: Option<&'a Utf8Path>,
+    /// The name looked for on PATH.
+    default: &'static str,
+    flag: &'static str,
+    env: &'static str,
+    how_to_get: &'static str,
+    /// How it is asked its version.
+    probe: &'static [&'static str],
+    /// What to do when it does not behave like itself.
+    fix: &'static str,
+}
+
+impl Wanted<'_> {
+    /// Finds the program and asks its version: the program and what it said.
+    fn find(&self) -> Result<(Program, String), Problem> {
+        let program = self.locate()?;
+        let output = probe(&program, self.probe).map_err(|e| {
+            Problem::new(
+                format!(
+                    "'{}' does not behave like {}: {e}",
+                    program.path, self.default
+                ),
+                self.fix,
+            )
+        })?;
+        Ok((program, output))
+    }
+
+    /// The explicit path or name, else `default` on PATH.
+    fn locate(&self) -> Result<Program, Problem> {
+        let (default, flag, env) = (self.default, self.flag, self.env);
+        let wanted = self.given.map(Utf8Path::as_str).unwrap_or(default);
+        match which::which(wanted) {
+            Ok(path) => {
+                let path = Utf8PathBuf::from_path_buf(path).map_err(|p| {
+                    Problem::new(
+                        format!("the path of {wanted} ({}) is not valid UTF-8", p.display()),
+                        format!("install {default} in a folder whose path is valid UTF-8"),
+                    )
+                })?;
+                let display = match self.given {
+                    None => default.to_string(),
+                    Some(_) => path.to_string(),
+                };
+                Ok(Program { path, display })
+            }
+            Err(_) if self.given.is_some() => Err(Problem::new(
+                format!("{flag}/{env} names '{wanted}', which is not an executable program"),
+                format!(
+                    "point {flag} at the {default} binary, or unset {env} to use {default} from PATH"
+                ),
+            )),
+            Err(_) => Err(Problem::new(
+                format!("{default} was not found on PATH"),
+                format!("{}, or pass {flag} PATH (or set {env})", self.how_to_get),
+            )),
         }
-        Err(_) if given.is_some() => Err(Problem::new(
-            format!("{flag}/{env} names '{wanted}', which is not an executable program"),
-            format!(
-                "point {flag} at the {default} binary, or unset {env} to use {default} from PATH"
-            ),
-        )),
-        Err(_) => Err(Problem::new(
-            format!("{default} was not found on PATH"),
-            format!("{how_to_get}, or pass {flag} PATH (or set {env})"),
-        )),
     }
 }
 
@@ -157,24 +182,20 @@ fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
 }
 
 fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
-    let program = find_program(
-        args.oras.as_deref(),
-        "oras",
-        "--oras",
-        "PACKPUSH_ORAS",
-        "install ORAS 1.0.0 from its v1.0.0 release (Palette's documentation requires exactly that version)",
-    )?;
-    let fix = "point --oras (PACKPUSH_ORAS) at an ORAS 1.0.0 binary";
-    let output = probe(&program, ORAS_PROBE).map_err(|e| {
-        Problem::new(
-            format!("'{}' does not behave like oras: {e}", program.path),
-            fix,
-        )
-    })?;
+    let wanted = Wanted {
+        given: args.oras.as_deref(),
+        default: "oras",
+        flag: "--oras",
+        env: "PACKPUSH_ORAS",
+        how_to_get: "install ORAS 1.0.0 from its v1.0.0 release (Palette's documentation requires exactly that version)",
+        probe: ORAS_PROBE,
+        fix: "point --oras (PACKPUSH_ORAS) at an ORAS 1.0.0 binary",
+    };
+    let (program, output) = wanted.find()?;
     let version = oras::parse_version(&output).map_err(|e| {
         Problem::new(
             format!("'{}' does not look like oras: {e}", program.path),
-            fix,
+            wanted.fix,
         )
     })?;
     let mode = oras::mode_for(&version, args.allow_newer_oras).map_err(|e| {
@@ -191,27 +212,23 @@ fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
 }
 
 fn find_tar(args: &ToolArgs) -> Result<FoundTar, Problem> {
-    let program = find_program(
-        args.tar.as_deref(),
-        "tar",
-        "--tar",
-        "PACKPUSH_TAR",
-        "install tar (apt-get install tar)",
-    )?;
-    let fix = "point --tar (PACKPUSH_TAR) at GNU tar or bsdtar";
-    let output = probe(&program, TAR_PROBE).map_err(|e| {
-        Problem::new(
-            format!("'{}' does not behave like tar: {e}", program.path),
-            fix,
-        )
-    })?;
+    let wanted = Wanted {
+        given: args.tar.as_deref(),
+        default: "tar",
+        flag: "--tar",
+        env: "PACKPUSH_TAR",
+        how_to_get: "install tar (apt-get install tar)",
+        probe: TAR_PROBE,
+        fix: "point --tar (PACKPUSH_TAR) at GNU tar or bsdtar",
+    };
+    let (program, output) = wanted.find()?;
     let version = tar::describe_version(&output).ok_or_else(|| {
         Problem::new(
             format!(
                 "'{} --version' does not name tar (GNU tar or bsdtar)",
                 program.path
             ),
-            fix,
+            wanted.fix,
         )
     })?;
     Ok(FoundTar { program, version })
