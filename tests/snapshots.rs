@@ -1,8 +1,10 @@
 //! What `packpush push` shows, pinned as snapshots (in tests/snapshots/): the `--dry-run`
-//! script, for runs with the oras 1.0.0 and tar doubles in fixtures/doubles.
+//! script and the `--output json` document, for runs through the oras 1.0.0 and tar
+//! doubles in fixtures/doubles: a success, a failure at each step, a re-run that finds the
+//! pack up to date.
 //!
 //! Only what varies from run to run or from machine to machine is taken out (see
-//! [`settings`]); a changed word, flag or order fails the test.
+//! [`settings`] and [`normalise`]); a changed word, flag or order fails the test.
 //! `cargo insta review` (or `INSTA_UPDATE=always`) accepts an intended change; under
 //! `CI=true` a missing or different snapshot fails and nothing is written.
 
@@ -14,6 +16,7 @@ use std::process::Command;
 
 use common::doubles::{doubles_sandbox, push_args};
 use common::packpush::{Run, Sandbox, fixture_pack};
+use regex::Regex;
 
 const REGISTRY: &str = "127.0.0.1:5000";
 const PROJECT: &str = "proj";
@@ -40,6 +43,24 @@ fn both_packs() -> Vec<PathBuf> {
 /// when `extra` has `--password-stdin`).
 fn push(sandbox: &Sandbox, packs: &[PathBuf], extra: &[&str]) -> Run {
     run(sandbox, &push_args(packs, REGISTRY, PROJECT, extra))
+}
+
+/// A real push: as [`push`], with `--password-stdin`.
+fn push_for_real(sandbox: &Sandbox, packs: &[PathBuf], extra: &[&str]) -> Run {
+    let mut all = vec!["--password-stdin"];
+    all.extend_from_slice(extra);
+    push(sandbox, packs, &all)
+}
+
+/// As [`push`] for hello-world, without `--project` (and HARBOR_PROJECT is not set).
+fn push_without_project(sandbox: &Sandbox, extra: &[&str]) -> Run {
+    let mut args = push_args(&hello_world(), REGISTRY, PROJECT, extra);
+    let at = args
+        .iter()
+        .position(|a| a == "--project")
+        .expect("--project");
+    args.drain(at..at + 2);
+    run(sandbox, &args)
 }
 
 fn run(sandbox: &Sandbox, args: &[String]) -> Run {
@@ -89,6 +110,69 @@ fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
+/// What the filters cannot do, applied before them:
+///
+/// - tar's verbose listing comes in the order the file system returns a folder's entries,
+///   which differs between file systems: each block of listed entries is sorted;
+/// - digests depend on the time (the manifests' `created` annotation) and on the file times
+///   tar records: each distinct digest becomes `[DIGEST-N]`, numbered in order of first
+///   appearance, and its 12-digit short form (`sha256:1aaa31ff3065`, oras's `Uploading
+///   1aaa31ff3065 ...`) `[DIGEST-N:12]`, so the snapshot still shows which digest is which
+///   (the one pushed is the one verified, the base path read back is the one pushed, ...).
+fn normalise(text: &str) -> String {
+    label_digests(&sort_tar_listings(text))
+}
+
+fn sort_tar_listings(text: &str) -> String {
+    let listed = Regex::new(r"^(hello-world|sample-monitoring)/").expect("regex");
+    let mut out: Vec<&str> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if listed.is_match(line) && line.ends_with('\n') {
+            block.push(line);
+            continue;
+        }
+        block.sort_unstable();
+        out.append(&mut block);
+        out.push(line);
+    }
+    block.sort_unstable();
+    out.append(&mut block);
+    out.concat()
+}
+
+fn label_digests(text: &str) -> String {
+    let full = Regex::new(r"\b[0-9a-f]{64}\b").expect("regex");
+    let short = Regex::new(r"\b[0-9a-f]{12}\b").expect("regex");
+    let mut digests: Vec<&str> = Vec::new();
+    for found in full.find_iter(text) {
+        if !digests.contains(&found.as_str()) {
+            digests.push(found.as_str());
+        }
+    }
+    let labelled = full.replace_all(text, |c: &regex::Captures<'_>| {
+        let n = digests.iter().position(|d| *d == &c[0]).expect("seen") + 1;
+        format!("[DIGEST-{n}]")
+    });
+    let mut unknown: Vec<String> = Vec::new();
+    short
+        .replace_all(&labelled, |c: &regex::Captures<'_>| {
+            let hex = &c[0];
+            match digests.iter().position(|d| d.starts_with(hex)) {
+                Some(at) => format!("[DIGEST-{}:12]", at + 1),
+                None => {
+                    // A short form whose full digest is not shown.
+                    if !unknown.iter().any(|u| u == hex) {
+                        unknown.push(hex.to_owned());
+                    }
+                    let n = unknown.iter().position(|u| u == hex).expect("seen") + 1;
+                    format!("[SHORT-DIGEST-{n}]")
+                }
+            }
+        })
+        .into_owned()
+}
+
 // ------------------------------------------------------------------ assertions
 
 /// Pins the `--dry-run` script: exit 0, the script on stdout, nothing on stderr.
@@ -97,6 +181,18 @@ fn assert_script(name: &str, what: &str, sandbox: &Sandbox, run: &Run) {
     run.assert_code(0);
     assert_eq!(run.stderr, "", "a dry run writes only the script");
     settings(sandbox, what, false).bind(|| insta::assert_snapshot!(name, run.stdout));
+}
+
+/// Pins the JSON document on stdout (checked to be one JSON value); `timed` when the run
+/// did something.
+#[track_caller]
+fn assert_json(name: &str, what: &str, sandbox: &Sandbox, run: &Run, code: i32, timed: bool) {
+    run.assert_code(code);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", run.stdout));
+    assert_eq!(document["exit_code"], code, "the document's exit_code");
+    let text = normalise(&run.stdout);
+    settings(sandbox, what, timed).bind(|| insta::assert_snapshot!(name, text));
 }
 
 // ------------------------------------------------------------------ the dry-run script
@@ -203,5 +299,149 @@ fn dry_run_script_for_a_carried_in_archive() {
         "push --archive hello-world-1.0.0.tar.gz --dry-run: the script on stdout",
         &sandbox,
         &run,
+    );
+}
+
+// ------------------------------------------------------------------ the JSON document
+
+/// `push hello-world --password-stdin --output json` with `envs` set for the doubles.
+fn json_run(envs: &[(&str, &str)]) -> (Sandbox, Run) {
+    let sandbox = doubles_sandbox(envs);
+    let run = push_for_real(&sandbox, &hello_world(), &["--output", "json"]);
+    (sandbox, run)
+}
+
+#[test]
+fn json_document_of_a_push() {
+    let (sandbox, run) = json_run(&[]);
+    assert_json(
+        "json_document_of_a_push",
+        "push hello-world --output json: stdout",
+        &sandbox,
+        &run,
+        0,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_a_login_failure() {
+    let (sandbox, run) = json_run(&[("ORAS_DOUBLE_FAIL", "login")]);
+    assert_json(
+        "json_document_of_a_login_failure",
+        "push hello-world --output json, oras login fails (401): stdout",
+        &sandbox,
+        &run,
+        4,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_an_archive_failure() {
+    let (sandbox, run) = json_run(&[("TAR_DOUBLE_FAIL", "1")]);
+    assert_json(
+        "json_document_of_an_archive_failure",
+        "push hello-world --output json, tar fails: stdout",
+        &sandbox,
+        &run,
+        5,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_a_base_push_failure() {
+    let (sandbox, run) = json_run(&[("ORAS_DOUBLE_FAIL", "push-base")]);
+    assert_json(
+        "json_document_of_a_base_push_failure",
+        "push hello-world --output json, the base-path push fails (401): stdout",
+        &sandbox,
+        &run,
+        6,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_a_pack_push_failure() {
+    let (sandbox, run) = json_run(&[("ORAS_DOUBLE_FAIL", "push-pack")]);
+    assert_json(
+        "json_document_of_a_pack_push_failure",
+        "push hello-world --output json, the pack push fails (401): stdout",
+        &sandbox,
+        &run,
+        6,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_a_lookup_failure() {
+    let (sandbox, run) = json_run(&[("ORAS_DOUBLE_FAIL", "lookup")]);
+    assert_json(
+        "json_document_of_a_lookup_failure",
+        "push hello-world --output json, the read-only look-up of the tag fails (401): stdout",
+        &sandbox,
+        &run,
+        6,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_a_verify_failure() {
+    let (sandbox, run) = json_run(&[("ORAS_DOUBLE_FAIL", "verify")]);
+    assert_json(
+        "json_document_of_a_verify_failure",
+        "push hello-world --output json, the read-back fails (connection refused): stdout",
+        &sandbox,
+        &run,
+        7,
+        true,
+    );
+}
+
+#[test]
+fn json_document_of_a_dry_run() {
+    let sandbox = doubles_sandbox(&[]);
+    let run = push(&sandbox, &hello_world(), &["--dry-run", "--output", "json"]);
+    assert_json(
+        "json_document_of_a_dry_run",
+        "push hello-world --dry-run --output json: stdout",
+        &sandbox,
+        &run,
+        0,
+        false,
+    );
+}
+
+#[test]
+fn json_document_of_a_preflight_failure() {
+    // Two problems, both reported.
+    let sandbox = doubles_sandbox(&[]);
+    let run = push_without_project(&sandbox, &["--output", "json"]);
+    assert_json(
+        "json_document_of_a_preflight_failure",
+        "push hello-world --output json without --project and without a password: stdout",
+        &sandbox,
+        &run,
+        3,
+        false,
+    );
+}
+
+#[test]
+fn json_document_of_an_up_to_date_rerun() {
+    let sandbox = doubles_sandbox(&[]);
+    push_for_real(&sandbox, &hello_world(), &[]).assert_code(0);
+    let run = push_for_real(&sandbox, &hello_world(), &["--output", "json"]);
+    assert_json(
+        "json_document_of_an_up_to_date_rerun",
+        "push hello-world --output json a second time into the same registry: stdout",
+        &sandbox,
+        &run,
+        0,
+        true,
     );
 }
