@@ -1,7 +1,7 @@
 //! What `packpush push` shows, pinned as snapshots (in tests/snapshots/): the `--dry-run`
-//! script and the `--output json` document, for runs through the oras 1.0.0 and tar
-//! doubles in fixtures/doubles: a success, a failure at each step, a re-run that finds the
-//! pack up to date.
+//! script, the `--output json` document, and the human transcript (exit code, stdout,
+//! stderr) of runs through the oras 1.0.0 and tar doubles in fixtures/doubles: a success, a
+//! failure at each step, two packs, a re-run that finds the pack up to date.
 //!
 //! Only what varies from run to run or from machine to machine is taken out (see
 //! [`settings`] and [`normalise`]); a changed word, flag or order fails the test.
@@ -175,6 +175,14 @@ fn label_digests(text: &str) -> String {
 
 // ------------------------------------------------------------------ assertions
 
+/// The exit code, stdout and stderr of a run, one after the other.
+fn transcript(run: &Run) -> String {
+    format!(
+        "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
 /// Pins the `--dry-run` script: exit 0, the script on stdout, nothing on stderr.
 #[track_caller]
 fn assert_script(name: &str, what: &str, sandbox: &Sandbox, run: &Run) {
@@ -193,6 +201,14 @@ fn assert_json(name: &str, what: &str, sandbox: &Sandbox, run: &Run, code: i32, 
     assert_eq!(document["exit_code"], code, "the document's exit_code");
     let text = normalise(&run.stdout);
     settings(sandbox, what, timed).bind(|| insta::assert_snapshot!(name, text));
+}
+
+/// Pins what a person sees: the exit code, stdout and stderr.
+#[track_caller]
+fn assert_human(name: &str, what: &str, sandbox: &Sandbox, run: &Run, code: i32) {
+    run.assert_code(code);
+    let text = normalise(&transcript(run));
+    settings(sandbox, what, true).bind(|| insta::assert_snapshot!(name, text));
 }
 
 // ------------------------------------------------------------------ the dry-run script
@@ -443,5 +459,150 @@ fn json_document_of_an_up_to_date_rerun() {
         &run,
         0,
         true,
+    );
+}
+
+// ------------------------------------------------------------------ what a person sees
+
+/// `push hello-world --password-stdin` with `envs` set for the doubles.
+fn human_run(envs: &[(&str, &str)]) -> (Sandbox, Run) {
+    let sandbox = doubles_sandbox(envs);
+    let run = push_for_real(&sandbox, &hello_world(), &[]);
+    (sandbox, run)
+}
+
+#[test]
+fn human_output_of_a_push() {
+    let (sandbox, run) = human_run(&[]);
+    assert_human(
+        "human_output_of_a_push",
+        "push hello-world",
+        &sandbox,
+        &run,
+        0,
+    );
+}
+
+#[test]
+fn human_output_of_a_login_failure() {
+    let (sandbox, run) = human_run(&[("ORAS_DOUBLE_FAIL", "login")]);
+    assert_human(
+        "human_output_of_a_login_failure",
+        "push hello-world, oras login fails (401)",
+        &sandbox,
+        &run,
+        4,
+    );
+}
+
+#[test]
+fn human_output_of_an_archive_failure() {
+    let (sandbox, run) = human_run(&[("TAR_DOUBLE_FAIL", "1")]);
+    assert_human(
+        "human_output_of_an_archive_failure",
+        "push hello-world, tar fails",
+        &sandbox,
+        &run,
+        5,
+    );
+}
+
+#[test]
+fn human_output_of_a_base_push_failure() {
+    let (sandbox, run) = human_run(&[("ORAS_DOUBLE_FAIL", "push-base")]);
+    assert_human(
+        "human_output_of_a_base_push_failure",
+        "push hello-world, the base-path push fails (401)",
+        &sandbox,
+        &run,
+        6,
+    );
+}
+
+#[test]
+fn human_output_of_a_pack_push_failure() {
+    let (sandbox, run) = human_run(&[("ORAS_DOUBLE_FAIL", "push-pack")]);
+    assert_human(
+        "human_output_of_a_pack_push_failure",
+        "push hello-world, the pack push fails (401)",
+        &sandbox,
+        &run,
+        6,
+    );
+}
+
+#[test]
+fn human_output_of_a_lookup_failure() {
+    let (sandbox, run) = human_run(&[("ORAS_DOUBLE_FAIL", "lookup")]);
+    assert_human(
+        "human_output_of_a_lookup_failure",
+        "push hello-world, the read-only look-up of the tag fails (401)",
+        &sandbox,
+        &run,
+        6,
+    );
+}
+
+#[test]
+fn human_output_of_a_verify_failure() {
+    let (sandbox, run) = human_run(&[("ORAS_DOUBLE_FAIL", "verify")]);
+    assert_human(
+        "human_output_of_a_verify_failure",
+        "push hello-world, the read-back fails (connection refused)",
+        &sandbox,
+        &run,
+        7,
+    );
+}
+
+#[test]
+fn human_output_of_a_verify_failure_on_the_wrong_shape() {
+    let (sandbox, run) = human_run(&[("ORAS_DOUBLE_SHAPE", "newer")]);
+    assert_human(
+        "human_output_of_a_verify_failure_on_the_wrong_shape",
+        "push hello-world, oras writes the 1.1+ default manifest shape",
+        &sandbox,
+        &run,
+        7,
+    );
+}
+
+#[test]
+fn human_output_of_a_preflight_failure() {
+    let sandbox = doubles_sandbox(&[]);
+    let run = push_without_project(&sandbox, &["--password-stdin"]);
+    assert_human(
+        "human_output_of_a_preflight_failure",
+        "push hello-world without --project",
+        &sandbox,
+        &run,
+        3,
+    );
+}
+
+#[test]
+fn human_output_of_two_packs() {
+    let sandbox = doubles_sandbox(&[]);
+    let run = push_for_real(&sandbox, &both_packs(), &[]);
+    assert_human(
+        "human_output_of_two_packs",
+        "push hello-world sample-monitoring: the steps, then the summary table",
+        &sandbox,
+        &run,
+        0,
+    );
+}
+
+#[test]
+fn human_output_of_an_up_to_date_rerun() {
+    let sandbox = doubles_sandbox(&[]);
+    push_for_real(&sandbox, &hello_world(), &[]).assert_code(0);
+    let run = push_for_real(&sandbox, &hello_world(), &[]);
+    assert_human(
+        "human_output_of_an_up_to_date_rerun",
+        "push hello-world a second time into the same registry",
+        &sandbox,
+        &run,
+        0,
     );
 }
