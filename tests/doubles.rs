@@ -14,22 +14,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::doubles::{call_dirs, double, doubles_sandbox, push_args};
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::calls::{Call, call_names, calls_in};
+use common::digest::sha256_hex;
+use common::doubles::{
+    ARCHIVE, BASE_REPO, Doubles, HELLO_REPO, MONITORING_REF, MONITORING_REPO, PACK_REF, REGISTRY,
+    double, json, push_with,
+};
+use common::packpush::{Run, fixture_pack};
 use common::packs::copy_dir;
+use common::testbed::PASSWORD;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-const REGISTRY: &str = "127.0.0.1:5000";
-const PASSWORD: &str = "Harbor12345";
-const BASE_REPO: &str = "127.0.0.1:5000/proj/spectro-packs/archive";
-const PACK_REF: &str = "127.0.0.1:5000/proj/spectro-packs/archive/hello-world:1.0.0";
-const ARCHIVE: &str = "hello-world-1.0.0.tar.gz";
-/// The repository of the hello-world pack, after the host.
-const HELLO_REPO: &str = "proj/spectro-packs/archive/hello-world";
-/// The second fixture pack, for runs with several packs.
-const MONITORING_REF: &str = "127.0.0.1:5000/proj/spectro-packs/archive/sample-monitoring:0.2.1";
-const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring";
 const CREATED_KEY: &str = "org.opencontainers.image.created";
 
 fn oras_fixture(version: &str, name: &str) -> Vec<u8> {
@@ -48,226 +43,8 @@ fn fixture_manifest(version: &str, name: &str) -> String {
         .to_owned()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-/// One recorded call of a double.
-#[derive(Debug)]
-struct Call {
-    dir: PathBuf,
-    program: String,
-    argv: Vec<String>,
-    cwd: PathBuf,
-    env_has_harbor_password: String,
-    stdin_sha256: Option<String>,
-    /// The double's name for the call: `login`, `push-base`, `push-pack`, `fetch`, `tar`, ...
-    call: String,
-    /// The injected failure, if any (`login`, `push-pack`, `fetch`, `lookup`, `verify`, ...).
-    failed: Option<String>,
-    /// oras: the text after `Error: ` when the call failed.
-    error: Option<String>,
-}
-
-impl Call {
-    fn read(dir: PathBuf) -> Call {
-        let text = |name: &str| fs::read_to_string(dir.join(name)).ok();
-        let argv = fs::read(dir.join("argv")).expect("argv recorded");
-        let mut argv: Vec<String> = argv
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8(a.to_vec()).expect("UTF-8 argument"))
-            .collect();
-        // Every argument is followed by a NUL: the last piece is empty.
-        assert_eq!(argv.pop().as_deref(), Some(""), "argv of {}", dir.display());
-        Call {
-            program: text("program").expect("program recorded"),
-            cwd: PathBuf::from(text("cwd").expect("cwd recorded")),
-            env_has_harbor_password: text("env_has_harbor_password").expect("env recorded"),
-            stdin_sha256: text("stdin.sha256"),
-            call: text("call").unwrap_or_default(),
-            failed: text("failed"),
-            error: text("error"),
-            argv,
-            dir,
-        }
-    }
-
-    fn is_probe(&self) -> bool {
-        (self.program == "oras" && self.argv == ["version"])
-            || (self.program == "tar" && self.argv == ["--version"])
-    }
-
-    /// `oras login`, `oras push`, `oras manifest fetch`, `tar`.
-    fn label(&self) -> String {
-        match (self.program.as_str(), self.argv.first().map(String::as_str)) {
-            ("oras", Some("manifest")) => {
-                format!(
-                    "oras manifest {}",
-                    self.argv.get(1).cloned().unwrap_or_default()
-                )
-            }
-            ("oras", Some(sub)) => format!("oras {sub}"),
-            (program, _) => program.to_owned(),
-        }
-    }
-
-    /// The reference an oras push or manifest fetch names (push: the first argument after
-    /// `push`; fetch: the last argument, as packpush puts it last).
-    fn reference(&self) -> Option<&str> {
-        match self.call.as_str() {
-            "push-base" | "push-pack" => self.argv.get(1).map(String::as_str),
-            "fetch" => self.argv.last().map(String::as_str),
-            _ => None,
-        }
-    }
-
-    /// A `manifest fetch` of `reference`.
-    fn fetches(&self, reference: &str) -> bool {
-        self.call == "fetch" && self.reference() == Some(reference)
-    }
-
-    /// The value after `flag`, if the call has it.
-    fn flag(&self, flag: &str) -> Option<&str> {
-        let at = self.argv.iter().position(|a| a == flag)?;
-        self.argv.get(at + 1).map(String::as_str)
-    }
-
-    fn file(&self, name: &str) -> Vec<u8> {
-        fs::read(self.dir.join(name))
-            .unwrap_or_else(|e| panic!("{}/{name}: {e}", self.dir.display()))
-    }
-}
-
-/// A sandbox whose packpush runs use the doubles, with the call log and the fake registry in
-/// the sandbox's HOME (outside its TMPDIR, so leftovers stay meaningful).
-struct Doubles {
-    sandbox: Sandbox,
-}
-
-impl Doubles {
-    fn new() -> Doubles {
-        Doubles {
-            sandbox: doubles_sandbox(&[]),
-        }
-    }
-
-    fn env(&mut self, key: &str, value: &str) -> &mut Self {
-        self.sandbox.env(key, value);
-        self
-    }
-
-    fn home(&self) -> &Path {
-        self.sandbox.home()
-    }
-
-    fn tmp(&self) -> PathBuf {
-        self.home().join("tmp")
-    }
-
-    fn registry(&self) -> PathBuf {
-        self.home().join("registry")
-    }
-
-    /// `packpush push hello-world` against the doubles, plain HTTP, as admin.
-    fn push_args(extra: &[&str]) -> Vec<String> {
-        Self::push_args_for(&[fixture_pack("hello-world")], extra)
-    }
-
-    /// `packpush push PACK...` against the doubles, plain HTTP, as admin.
-    fn push_args_for(packs: &[PathBuf], extra: &[&str]) -> Vec<String> {
-        push_args(packs, REGISTRY, "proj", extra)
-    }
-
-    fn run(&self, args: &[String], stdin: &str) -> Run {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.sandbox.run(&args, stdin)
-    }
-
-    /// A push with the password on stdin (`--password-stdin`) plus `extra`.
-    fn push(&self, extra: &[&str]) -> Run {
-        self.push_packs(&[fixture_pack("hello-world")], extra)
-    }
-
-    /// A push of `packs` with the password on stdin (`--password-stdin`) plus `extra`.
-    fn push_packs(&self, packs: &[PathBuf], extra: &[&str]) -> Run {
-        let mut all = vec!["--password-stdin"];
-        all.extend_from_slice(extra);
-        self.run(&Self::push_args_for(packs, &all), &format!("{PASSWORD}\n"))
-    }
-
-    /// Every recorded call, in call order.
-    fn calls(&self) -> Vec<Call> {
-        call_dirs(&self.sandbox)
-            .into_iter()
-            .map(Call::read)
-            .collect()
-    }
-
-    /// The calls after the version probes, asserting that the probes came first and that
-    /// both tools were probed.
-    fn steps(&self) -> Vec<Call> {
-        self.steps_after(0)
-    }
-
-    /// Like [`Doubles::steps`], for the run that made the calls after the first `before`
-    /// (the number of calls earlier runs made).
-    fn steps_after(&self, before: usize) -> Vec<Call> {
-        let calls: Vec<Call> = self.calls().into_iter().skip(before).collect();
-        let first_step = calls
-            .iter()
-            .position(|c| !c.is_probe())
-            .unwrap_or(calls.len());
-        let (probes, steps) = calls.split_at(first_step);
-        assert!(
-            probes.iter().any(|c| c.program == "oras") && probes.iter().any(|c| c.program == "tar"),
-            "both tools are probed before anything runs: {probes:#?}"
-        );
-        assert!(
-            steps.iter().all(|c| !c.is_probe()),
-            "a version probe after the first step: {calls:#?}"
-        );
-        calls.into_iter().skip(first_step).collect()
-    }
-
-    fn step_labels(&self) -> Vec<String> {
-        self.steps().iter().map(Call::label).collect()
-    }
-
-    /// The manifest bytes the fake registry holds for `repo` (after the host) and `tag`.
-    fn stored_by_tag(&self, repo: &str, tag: &str) -> Option<Vec<u8>> {
-        let manifests = self.registry().join(REGISTRY).join(repo).join("_manifests");
-        let digest = fs::read_to_string(manifests.join("tags").join(tag)).ok()?;
-        let hex = digest.strip_prefix("sha256:").expect("sha256 digest");
-        fs::read(manifests.join("sha256").join(hex)).ok()
-    }
-
-    /// Files left in the sandbox's TMPDIR, by name.
-    fn leftover_names(&self) -> Vec<String> {
-        self.sandbox
-            .leftovers()
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect()
-    }
-
-    /// `path` (which may no longer exist) with the sandbox's HOME resolved, as `pwd -P`
-    /// prints it.
-    fn physical(&self, path: &Path) -> PathBuf {
-        let home = fs::canonicalize(self.home()).expect("canonical HOME");
-        match path.strip_prefix(self.home()) {
-            Ok(rest) => home.join(rest),
-            Err(_) => path.to_owned(),
-        }
-    }
-}
-
-fn json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
 /// Runs a double directly with a clean environment plus `envs`.
@@ -566,14 +343,7 @@ fn double_login_reads_stdin_and_never_prompts() {
         "{stderr}"
     );
 
-    let calls: Vec<Call> = {
-        let mut dirs: Vec<PathBuf> = fs::read_dir(&log)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        dirs.sort();
-        dirs.into_iter().map(Call::read).collect()
-    };
+    let calls = calls_in(&log);
     assert_eq!(calls.len(), 3);
     assert_eq!(calls[0].argv, login);
     assert_eq!(
@@ -792,12 +562,7 @@ fn double_lookup_verify_and_ref_failures_hit_only_their_calls() {
     assert_eq!((code, stderr.trim()), (1, not_found(&p_ref).as_str()));
 
     // The call log names the injected failure and keeps oras's words.
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&log)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    let calls: Vec<Call> = dirs.into_iter().map(Call::read).collect();
+    let calls = calls_in(&log);
     let failed: Vec<Option<&str>> = calls.iter().map(|c| c.failed.as_deref()).collect();
     assert_eq!(
         failed,
@@ -1030,14 +795,6 @@ fn password_from_harbor_password_reaches_oras_only_on_stdin() {
 
 // ------------------------------------------------------------ a failure at each step
 
-/// Runs a push with one variable set for the doubles (a failure to inject, a version).
-fn push_with(key: &str, value: &str, extra: &[&str]) -> (Doubles, Run) {
-    let mut doubles = Doubles::new();
-    doubles.env(key, value);
-    let run = doubles.push(extra);
-    (doubles, run)
-}
-
 /// After a push or verify failure only the kept archive's folder may be left in TMPDIR:
 /// the private folder with the registry config and manifests is gone.
 fn assert_only_the_archive_is_left(doubles: &Doubles) {
@@ -1063,7 +820,7 @@ fn archive_of(doubles: &Doubles) -> PathBuf {
 
 #[test]
 fn login_failure_stops_the_run_with_exit_4() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "login", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "login")], &[]);
     run.assert_code(4);
     assert_eq!(doubles.step_labels(), ["oras login"]);
     assert!(run.stderr.contains("step 1"), "{}", run.stderr);
@@ -1091,7 +848,7 @@ fn login_failure_stops_the_run_with_exit_4() {
 
 #[test]
 fn tar_failure_stops_the_run_with_exit_5_and_removes_the_partial_archive() {
-    let (doubles, run) = push_with("TAR_DOUBLE_FAIL", "1", &[]);
+    let (doubles, run) = push_with(&[("TAR_DOUBLE_FAIL", "1")], &[]);
     run.assert_code(5);
     assert_eq!(doubles.step_labels(), ["oras login", "tar"]);
     let archive = archive_of(&doubles);
@@ -1122,7 +879,7 @@ fn tar_failure_stops_the_run_with_exit_5_and_removes_the_partial_archive() {
 
 #[test]
 fn base_push_failure_stops_the_run_with_exit_6() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "push-base", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "push-base")], &[]);
     run.assert_code(6);
     assert_eq!(doubles.step_labels(), ["oras login", "tar", "oras push"]);
     assert!(run.stderr.contains("step 3"), "{}", run.stderr);
@@ -1147,7 +904,7 @@ fn base_push_failure_stops_the_run_with_exit_6() {
 
 #[test]
 fn pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "push-pack", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "push-pack")], &[]);
     run.assert_code(6);
     assert_eq!(
         doubles.step_labels(),
@@ -1185,7 +942,7 @@ fn pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive() {
 /// "not in the registry yet" and the push goes ahead; the read-back then fails.
 #[test]
 fn fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "fetch", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "fetch")], &[]);
     run.assert_code(7);
     assert_eq!(
         doubles.step_labels(),
@@ -1220,7 +977,7 @@ fn fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
 
 #[test]
 fn newer_manifest_shape_fails_verification_with_exit_7() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_SHAPE", "newer", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_SHAPE", "newer")], &[]);
     run.assert_code(7);
     assert_eq!(
         doubles.step_labels(),
@@ -1242,7 +999,7 @@ fn newer_manifest_shape_fails_verification_with_exit_7() {
 
 #[test]
 fn lookup_failure_stops_the_pack_with_exit_6_before_its_push() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "lookup", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "lookup")], &[]);
     run.assert_code(6);
     let steps = doubles.steps();
     assert_eq!(call_names(&steps), ["login", "tar", "push-base", "fetch"]);
@@ -1276,7 +1033,7 @@ fn lookup_failure_stops_the_pack_with_exit_6_before_its_push() {
 
 #[test]
 fn verify_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "verify", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "verify")], &[]);
     run.assert_code(7);
     let steps = doubles.steps();
     assert_eq!(
@@ -1305,10 +1062,6 @@ fn verify_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
 }
 
 // ------------------------------------------------------------ re-runs: the look-up at work
-
-fn call_names(steps: &[Call]) -> Vec<&str> {
-    steps.iter().map(|c| c.call.as_str()).collect()
-}
 
 /// The `error: ...` line packpush ends a failed run with.
 fn error_text(run: &Run) -> &str {
@@ -1726,7 +1479,7 @@ fn json_output_describes_the_run() {
 
 #[test]
 fn json_output_on_a_login_failure() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_FAIL", "login", &["--output", "json"]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "login")], &["--output", "json"]);
     run.assert_code(4);
     assert_eq!(call_names(&doubles.steps()), ["login"]);
     let report = json_report(&run);
@@ -1755,7 +1508,7 @@ fn json_output_on_a_login_failure() {
 
 #[test]
 fn newer_oras_without_allow_newer_oras_runs_nothing() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "1.2.0", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "1.2.0")], &[]);
     run.assert_code(3);
     assert!(run.stderr.contains("--allow-newer-oras"), "{}", run.stderr);
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
@@ -1763,7 +1516,7 @@ fn newer_oras_without_allow_newer_oras_runs_nothing() {
 
 #[test]
 fn newer_oras_with_allow_newer_oras_pushes_with_image_spec_v1_0() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "1.2.0", &["--allow-newer-oras"]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "1.2.0")], &["--allow-newer-oras"]);
     run.assert_code(0);
     let steps = doubles.steps();
     let pushes: Vec<&Call> = steps.iter().filter(|c| c.label() == "oras push").collect();
@@ -1786,7 +1539,7 @@ fn newer_oras_with_allow_newer_oras_pushes_with_image_spec_v1_0() {
 
 #[test]
 fn oras_older_than_1_0_0_is_refused() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "0.16.0", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "0.16.0")], &[]);
     run.assert_code(3);
     assert!(run.stderr.contains("0.16.0"), "{}", run.stderr);
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
@@ -1794,7 +1547,7 @@ fn oras_older_than_1_0_0_is_refused() {
 
 #[test]
 fn a_program_without_a_version_line_is_not_oras() {
-    let (doubles, run) = push_with("ORAS_DOUBLE_VERSION", "garbage", &[]);
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "garbage")], &[]);
     run.assert_code(3);
     assert!(
         run.stderr.contains("does not look like oras"),

@@ -6,19 +6,17 @@
 
 mod common;
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::doubles::{call_dirs, call_log, double, doubles_sandbox, push_args};
-use common::live::{Live, send_signal};
+use common::doubles::{Doubles, PACK_REF, double, push_with};
+use common::live::send_signal;
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 
+/// The project of the pushes to a real registry.
 const PROJECT: &str = "spectro-oci-registry";
-/// What the doubles are told the registry is; nothing listens there.
-const DOUBLE_REGISTRY: &str = "127.0.0.1:5000";
 
 /// Parses stdout as exactly one JSON document: nothing before it, nothing after it but
 /// the final newline.
@@ -91,64 +89,10 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-// ------------------------------------------------------------------------- doubles
-
-/// A sandbox whose packpush runs use the doubles, the call log and the fake registry
-/// in its HOME.
-struct Doubles {
-    sandbox: Sandbox,
-}
-
-impl Doubles {
-    fn new(envs: &[(&str, &str)]) -> Doubles {
-        Doubles {
-            sandbox: doubles_sandbox(envs),
-        }
-    }
-
-    fn log(&self) -> PathBuf {
-        call_log(&self.sandbox)
-    }
-
-    fn args(extra: &[&str]) -> Vec<String> {
-        let mut all = vec!["--password-stdin", "--output", "json"];
-        all.extend_from_slice(extra);
-        push_args(
-            &[fixture_pack("hello-world")],
-            DOUBLE_REGISTRY,
-            PROJECT,
-            &all,
-        )
-    }
-
-    /// `packpush push hello-world --output json` through the doubles, password on stdin.
-    fn push(&self, extra: &[&str]) -> Run {
-        let args = Doubles::args(extra);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.sandbox.run(&args, &format!("{PASSWORD}\n"))
-    }
-
-    /// `(program, first argument)` of every recorded call, in order.
-    fn calls(&self) -> Vec<(String, String)> {
-        call_dirs(&self.sandbox)
-            .iter()
-            .map(|dir| {
-                let argv = fs::read(dir.join("argv")).unwrap_or_default();
-                let first = argv.split(|b| *b == 0).next().unwrap_or_default();
-                (
-                    fs::read_to_string(dir.join("program")).unwrap_or_default(),
-                    String::from_utf8_lossy(first).into_owned(),
-                )
-            })
-            .collect()
-    }
-}
-
 /// A failing push through the doubles: exit `code`, error class `class`, one document.
 #[track_caller]
 fn failing_push(envs: &[(&str, &str)], code: i32, class: &str) -> (Doubles, Value) {
-    let doubles = Doubles::new(envs);
-    let run = doubles.push(&[]);
+    let (doubles, run) = push_with(envs, &["--output", "json"]);
     run.assert_code(code);
     let doc = document(&run);
     assert_envelope(&doc, "push", code);
@@ -303,8 +247,8 @@ fn success_with_real_oras_1_3_describes_the_whole_run() {
 
 #[test]
 fn dry_run_prints_the_plan_as_json_and_runs_nothing() {
-    let doubles = Doubles::new(&[]);
-    let run = doubles.push(&["--dry-run"]);
+    let doubles = Doubles::new();
+    let run = doubles.push(&["--output", "json", "--dry-run"]);
     run.assert_code(0);
     let doc = document(&run);
     assert_envelope(&doc, "push", 0);
@@ -358,18 +302,16 @@ fn dry_run_prints_the_plan_as_json_and_runs_nothing() {
     );
     let pack = &doc["packs"][0];
     assert_eq!(pack["status"], "planned");
-    assert_eq!(
-        pack["reference"],
-        format!("{DOUBLE_REGISTRY}/{PROJECT}/spectro-packs/archive/hello-world:1.0.0").as_str()
-    );
+    assert_eq!(pack["reference"], PACK_REF);
     assert!(pack["manifest_digest"].is_null());
     // Only the version probes ran.
+    let calls = doubles.calls();
     assert_eq!(
-        doubles.calls(),
-        [
-            ("oras".to_string(), "version".to_string()),
-            ("tar".to_string(), "--version".to_string())
-        ]
+        calls
+            .iter()
+            .map(|c| (c.program.as_str(), c.argv[0].as_str()))
+            .collect::<Vec<_>>(),
+        [("oras", "version"), ("tar", "--version")]
     );
 }
 
@@ -537,29 +479,9 @@ fn verify_failure_is_class_verify() {
 /// Runs a push whose pack push sleeps, sends SIGINT to packpush once the double is
 /// asleep, and returns the run.
 fn interrupted_push() -> Run {
-    let doubles = Doubles::new(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
-    let live = Live::start(
-        &doubles.sandbox,
-        &Doubles::args(&[]),
-        &format!("{PASSWORD}\n"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let asleep = loop {
-        let found = fs::read_dir(doubles.log())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .find(|dir| {
-                fs::read_to_string(dir.join("call")).is_ok_and(|c| c == "push-pack")
-                    && dir.join("pid").exists()
-            });
-        if let Some(dir) = found {
-            break dir;
-        }
-        assert!(Instant::now() < deadline, "the pack push never started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let doubles = Doubles::with_env(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
+    let mut live = doubles.start(&["--output", "json"]);
+    let asleep = doubles.wait_until_asleep(&mut live, "push-pack");
     send_signal(live.pid(), libc::SIGINT);
     let started = Instant::now();
     let run = live.finish();
@@ -568,10 +490,7 @@ fn interrupted_push() -> Run {
         "packpush outlived SIGINT"
     );
     // The sleeping double was stopped by the same signal.
-    assert_eq!(
-        fs::read_to_string(asleep.join("signal")).unwrap_or_default(),
-        "INT"
-    );
+    assert_eq!(asleep.text("signal").unwrap_or_default(), "INT");
     run
 }
 
