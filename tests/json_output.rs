@@ -2,14 +2,20 @@
 //! and for every failure class, with the human text on stderr and no secret anywhere.
 //! Success and the login failure run real oras 1.3 against a real registry; the other
 //! failure classes are injected through the doubles in fixtures/doubles, since a real
-//! program cannot be made to fail at exactly that step.
+//! program cannot be made to fail at exactly that step. Through the doubles, on the strict
+//! 1.0.0 path, the document's commands are the very calls the doubles recorded.
 
 mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::doubles::{Doubles, PACK_REF, double, push_with};
+use common::calls::call_names;
+use common::digest::sha256_hex;
+use common::doubles::{
+    ARCHIVE, Doubles, HELLO_REPO, PACK_REF, PROJECT as DOUBLE_PROJECT, REGISTRY as DOUBLE_REGISTRY,
+    double, json, push_with,
+};
 use common::live::send_signal;
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
@@ -533,6 +539,122 @@ fn steps_not_reached_are_listed_as_not_run() {
             ("verify", "not_run"),
         ])
     );
+}
+
+// ------------------------------------------------ the strict path, through the doubles
+
+#[test]
+fn json_output_describes_the_run() {
+    let doubles = Doubles::new();
+    let run = doubles.push(&["--output", "json"]);
+    run.assert_code(0);
+    let report = document(&run);
+    assert_no_secret(&run, PASSWORD);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "push");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["registry"], DOUBLE_REGISTRY);
+    assert_eq!(report["project"], DOUBLE_PROJECT);
+    assert_eq!(report["tools"]["oras"]["version"], "1.0.0");
+    assert_eq!(report["tools"]["oras_mode"], "strict");
+    assert_eq!(report["error"], Value::Null);
+
+    // The steps, and in them every command that ran, as the doubles recorded it.
+    let json_steps = report["steps"].as_array().expect("steps");
+    let kinds: Vec<&str> = json_steps
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["login", "archive", "push_base", "push_pack", "verify"]
+    );
+    for step in json_steps {
+        assert_eq!(step["status"], "ok", "{step:#}");
+    }
+    let commands: Vec<&Value> = json_steps
+        .iter()
+        .flat_map(|s| s["commands"].as_array().expect("commands"))
+        .collect();
+    let calls = doubles.steps();
+    assert_eq!(commands.len(), calls.len(), "{report:#}");
+    for (command, call) in commands.iter().zip(&calls) {
+        let argv: Vec<&str> = command["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let program = if call.program == "oras" {
+            double("oras")
+        } else {
+            double("tar")
+        };
+        assert_eq!(argv[0], program);
+        assert_eq!(argv[1..], call.argv, "{command:#}");
+        assert_eq!(command["stdin_secret"], call.call == "login", "{command:#}");
+    }
+    // Step 4: the read-only look-up (answered "not found"), then the push.
+    let push_step = &json_steps[3]["commands"];
+    assert_eq!(push_step[0]["read_only"], true, "{push_step:#}");
+    assert_eq!(push_step[0]["exit_code"], 1, "{push_step:#}");
+    assert_eq!(push_step[1]["read_only"], false, "{push_step:#}");
+    assert_eq!(push_step[1]["exit_code"], 0, "{push_step:#}");
+
+    let packs = report["packs"].as_array().expect("packs");
+    assert_eq!(packs.len(), 1);
+    let pack = &packs[0];
+    let stored = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+    assert_eq!(
+        pack["manifest_digest"],
+        format!("sha256:{}", sha256_hex(&stored)).as_str()
+    );
+    let base = calls.iter().find(|c| c.call == "push-base").unwrap();
+    assert_eq!(
+        pack["base_digest"],
+        format!("sha256:{}", sha256_hex(&base.file("manifest.json"))).as_str()
+    );
+    assert_eq!(pack["name"], "hello-world");
+    assert_eq!(pack["version"], "1.0.0");
+    assert_eq!(pack["reference"], PACK_REF);
+    assert_eq!(pack["status"], "pushed");
+    assert_eq!(pack["archive_kept"], false);
+    assert_eq!(pack["layer"]["title"], ARCHIVE);
+    assert_eq!(
+        pack["layer"]["digest"],
+        json(&stored)["layers"][0]["digest"]
+    );
+    assert_eq!(pack["error"], Value::Null);
+}
+
+#[test]
+fn json_output_on_a_login_failure() {
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "login")], &["--output", "json"]);
+    run.assert_code(4);
+    assert_eq!(call_names(&doubles.steps()), ["login"]);
+    let report = document(&run);
+    assert_no_secret(&run, PASSWORD);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "push");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["exit_code"], 4);
+    assert_eq!(report["error"]["class"], "login", "{report:#}");
+    assert_eq!(report["error"]["exit_code"], 4);
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("step 1"),
+        "{report:#}"
+    );
+    let steps = report["steps"].as_array().expect("steps");
+    assert_eq!(steps[0]["kind"], "login");
+    assert_eq!(steps[0]["status"], "failed");
+    assert_eq!(steps[0]["commands"][0]["exit_code"], 1);
+    assert_eq!(report["packs"][0]["status"], "not_run", "{report:#}");
+    assert_eq!(report["packs"][0]["manifest_digest"], Value::Null);
 }
 
 // -------------------------------------------------------------------------- doctor
