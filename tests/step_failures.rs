@@ -3,279 +3,77 @@
 //! the verification 7) and makes no later call; the error names the step and its command;
 //! the registry holds only what the steps before stored; a partial archive is removed, a
 //! whole one kept and its path printed, and nothing else is left in TMPDIR.
+//!
+//! One table: each row is a case and its own test, and every row is checked for all of it.
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::calls::call_names;
-use common::doubles::{ARCHIVE, BASE_REPO, Doubles, HELLO_REPO, PACK_REF, REGISTRY, push_with};
-use common::packpush::Run;
+use common::calls::{Call, call_names};
+use common::doubles::{ARCHIVE, BASE_REPO, Doubles, HELLO_REPO, PACK_REF, REGISTRY};
+use common::packpush::{Run, path_str};
 
-/// After a push or verify failure only the kept archive's folder may be left in TMPDIR:
-/// the private folder with the registry config and manifests is gone.
-fn assert_only_the_archive_is_left(doubles: &Doubles) {
-    let left = doubles.leftover_names();
-    assert!(
-        left.len() == 1 && left[0].starts_with("packpush-archive-"),
-        "only the kept archive's folder may be left in TMPDIR, found {left:?}"
-    );
-    assert_eq!(
-        doubles.physical(archive_of(doubles).parent().unwrap()),
-        doubles.physical(&doubles.tmp().join(&left[0]))
-    );
+/// What becomes of the pack's archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Archive {
+    /// tar never ran.
+    NotMade,
+    /// tar failed: the error shows tar's command and says the partial archive was removed,
+    /// and it is gone.
+    Removed,
+    /// A push, the look-up or the verification failed: the archive is kept and its path
+    /// printed (README, "Exit codes").
+    Kept,
 }
 
-fn archive_of(doubles: &Doubles) -> PathBuf {
-    let tar = doubles
-        .steps()
-        .into_iter()
-        .find(|c| c.program == "tar")
-        .expect("tar ran");
-    PathBuf::from(&tar.argv[1])
+/// What the fake registry holds after the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Holds {
+    /// Nothing at all: nothing was ever stored.
+    Nothing,
+    /// No tag of the pack.
+    NoPack,
+    /// The pack's tag.
+    Pack,
 }
 
-#[test]
-fn login_failure_stops_the_run_with_exit_4() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "login")], &[]);
-    run.assert_code(4);
-    assert_eq!(doubles.step_labels(), ["oras login"]);
-    assert!(run.stderr.contains("step 1"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "login {REGISTRY} --username admin --password-stdin --plain-http"
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("response status code 401"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.lines().any(|l| l.starts_with("hint:")
-            && l.contains("Harbor")
-            && l.contains("project 'proj'")),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+/// One row of the table.
+struct StepFailure<'a> {
+    /// Variables that make a double fail (or answer wrongly).
+    inject: &'a [(&'a str, &'a str)],
+    /// Archive into `HOME/out` (`--output-dir`) instead of a temporary folder.
+    output_dir: bool,
+    exit: i32,
+    /// The step the error names (`step N`), on stderr and in the final `error:` line.
+    step: u32,
+    /// The double's name of every call after the version probes, in order: no call after
+    /// the failing one.
+    calls: &'a [&'a str],
+    /// The calls a double failed on purpose (position, the failure it noted); no other call
+    /// has one.
+    failed: &'a [(usize, &'a str)],
+    /// The positions of the calls that fetch the pack's tag (the look-up, the read-back).
+    reads_pack: &'a [usize],
+    /// Phrases of stderr: the failing command, what went wrong.
+    says: &'a [&'a str],
+    /// Phrases of the final `error:` line.
+    error_says: &'a [&'a str],
+    /// Words that one `hint:` line holds, all of them (empty: no hint is checked).
+    hint: &'a [&'a str],
+    archive: Archive,
+    registry: Holds,
 }
 
-#[test]
-fn tar_failure_stops_the_run_with_exit_5_and_removes_the_partial_archive() {
-    let (doubles, run) = push_with(&[("TAR_DOUBLE_FAIL", "1")], &[]);
-    run.assert_code(5);
-    assert_eq!(doubles.step_labels(), ["oras login", "tar"]);
-    let archive = archive_of(&doubles);
-    assert!(!archive.exists(), "{} left behind", archive.display());
-    assert!(run.stderr.contains("step 2"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("tar -czvf {}", archive.display())),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("was removed"), "{}", run.stderr);
-    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
-
-    // The same in a folder of the user's choosing.
-    let mut doubles = Doubles::new();
-    doubles.env("TAR_DOUBLE_FAIL", "1");
-    let out = doubles.home().join("out");
-    let run = doubles.push(&["--output-dir", out.to_str().unwrap()]);
-    run.assert_code(5);
-    assert_eq!(archive_of(&doubles), out.join(ARCHIVE));
-    assert!(
-        !out.join(ARCHIVE).exists(),
-        "the partial archive was left in --output-dir"
-    );
-    assert_eq!(doubles.step_labels(), ["oras login", "tar"]);
-}
-
-#[test]
-fn base_push_failure_stops_the_run_with_exit_6() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "push-base")], &[]);
-    run.assert_code(6);
-    assert_eq!(doubles.step_labels(), ["oras login", "tar", "oras push"]);
-    assert!(run.stderr.contains("step 3"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("push {BASE_REPO} --plain-http")),
-        "{}",
-        run.stderr
-    );
-    assert!(!doubles.registry().exists(), "nothing was stored");
-    // As after any failed push, the archive is kept and its path printed (README, "Exit
-    // codes": "When a push or the verification fails, the archive is kept and its path
-    // printed").
-    assert_only_the_archive_is_left(&doubles);
-    let archive = archive_of(&doubles);
-    assert!(
-        run.stderr.contains(archive.to_str().unwrap()),
-        "the archive's path is not on stderr: {}",
-        run.stderr
-    );
-}
-
-#[test]
-fn pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "push-pack")], &[]);
-    run.assert_code(6);
-    assert_eq!(
-        doubles.step_labels(),
-        [
-            "oras login",
-            "tar",
-            "oras push",
-            "oras manifest fetch",
-            "oras push"
-        ]
-    );
-    assert_eq!(doubles.steps()[4].failed.as_deref(), Some("push-pack"));
-    assert!(run.stderr.contains("step 4"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!("push {PACK_REF} {ARCHIVE}")),
-        "{}",
-        run.stderr
-    );
-    let archive = archive_of(&doubles);
-    assert!(
-        archive.is_file(),
-        "the archive {} was not kept",
-        archive.display()
-    );
-    assert!(
-        run.stderr.contains(archive.to_str().unwrap()),
-        "the archive's path is not on stderr: {}",
-        run.stderr
-    );
-    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none());
-    assert_only_the_archive_is_left(&doubles);
-}
-
-/// `ORAS_DOUBLE_FAIL=fetch` fails every fetch with "not found": the look-up reads that as
-/// "not in the registry yet" and the push goes ahead; the read-back then fails.
-#[test]
-fn fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "fetch")], &[]);
-    run.assert_code(7);
-    assert_eq!(
-        doubles.step_labels(),
-        [
-            "oras login",
-            "tar",
-            "oras push",
-            "oras manifest fetch",
-            "oras push",
-            "oras manifest fetch"
-        ]
-    );
-    assert!(run.stderr.contains("step 5"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("manifest fetch --plain-http"),
-        "{}",
-        run.stderr
-    );
-    let archive = archive_of(&doubles);
-    assert!(
-        archive.is_file(),
-        "the archive {} was not kept",
-        archive.display()
-    );
-    assert!(
-        run.stderr.contains(archive.to_str().unwrap()),
-        "{}",
-        run.stderr
-    );
-    assert_only_the_archive_is_left(&doubles);
-}
-
-#[test]
-fn newer_manifest_shape_fails_verification_with_exit_7() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_SHAPE", "newer")], &[]);
-    run.assert_code(7);
-    assert_eq!(
-        doubles.step_labels(),
-        [
-            "oras login",
-            "tar",
-            "oras push",
-            "oras manifest fetch",
-            "oras push",
-            "oras manifest fetch",
-            "oras manifest fetch"
-        ]
-    );
-    assert!(run.stderr.contains("step 5"), "{}", run.stderr);
-    assert!(run.stderr.contains("artifactType"), "{}", run.stderr);
-    assert!(archive_of(&doubles).is_file());
-    assert_only_the_archive_is_left(&doubles);
-}
-
-#[test]
-fn lookup_failure_stops_the_pack_with_exit_6_before_its_push() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "lookup")], &[]);
-    run.assert_code(6);
-    let steps = doubles.steps();
-    assert_eq!(call_names(&steps), ["login", "tar", "push-base", "fetch"]);
-    let lookup = &steps[3];
-    assert!(lookup.fetches(PACK_REF), "{lookup:#?}");
-    assert_eq!(lookup.failed.as_deref(), Some("lookup"));
-    assert!(
-        run.stderr.contains("response status code 401"),
-        "{}",
-        run.stderr
-    );
-    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none());
-    let archive = archive_of(&doubles);
-    assert!(
-        archive.is_file(),
-        "the archive {} was not kept",
-        archive.display()
-    );
-    assert!(
-        run.stderr.contains(archive.to_str().unwrap()),
-        "{}",
-        run.stderr
-    );
-    assert_only_the_archive_is_left(&doubles);
-    // The error itself says which step failed, and that it was the look-up, like every
-    // other step's error does ("step 3 failed: ...", "step 5 (...): ...").
-    let error = error_text(&run);
-    assert!(error.contains("look-up"), "{}", run.stderr);
-    assert!(error.contains("step 4"), "{}", run.stderr);
-}
-
-#[test]
-fn verify_failure_stops_the_run_with_exit_7_and_keeps_the_archive() {
-    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "verify")], &[]);
-    run.assert_code(7);
-    let steps = doubles.steps();
-    assert_eq!(
-        call_names(&steps),
-        ["login", "tar", "push-base", "fetch", "push-pack", "fetch"]
-    );
-    // The look-up of the new version was answered "not found"; the read-back failed.
-    assert_eq!(steps[3].failed, None, "{:#?}", steps[3]);
-    assert!(steps[5].fetches(PACK_REF), "{:#?}", steps[5]);
-    assert_eq!(steps[5].failed.as_deref(), Some("verify"));
-    assert!(run.stderr.contains("step 5"), "{}", run.stderr);
-    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
-    assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_some());
-    let archive = archive_of(&doubles);
-    assert!(
-        archive.is_file(),
-        "the archive {} was not kept",
-        archive.display()
-    );
-    assert!(
-        run.stderr.contains(archive.to_str().unwrap()),
-        "{}",
-        run.stderr
-    );
-    assert_only_the_archive_is_left(&doubles);
+/// The label of the call a double names `call`, as [`Call::label`] gives it.
+fn label(call: &str) -> &'static str {
+    match call {
+        "login" => "oras login",
+        "tar" => "tar",
+        "push-base" | "push-pack" => "oras push",
+        "fetch" => "oras manifest fetch",
+        other => panic!("no label for the call {other:?}"),
+    }
 }
 
 /// The `error: ...` line packpush ends a failed run with.
@@ -284,4 +82,282 @@ fn error_text(run: &Run) -> &str {
         .lines()
         .find(|l| l.starts_with("error:"))
         .unwrap_or_else(|| panic!("no error line: {}", run.stderr))
+}
+
+/// The archive tar was asked to write.
+fn archive_of(steps: &[Call]) -> PathBuf {
+    let tar = steps.iter().find(|c| c.program == "tar").expect("tar ran");
+    PathBuf::from(&tar.argv[1])
+}
+
+impl StepFailure<'_> {
+    fn check(&self) {
+        let mut doubles = Doubles::new();
+        for (key, value) in self.inject {
+            doubles.env(key, value);
+        }
+        let out = doubles.home().join("out");
+        let out_arg = path_str(&out);
+        let extra: &[&str] = if self.output_dir {
+            &["--output-dir", &out_arg]
+        } else {
+            &[]
+        };
+        let run = doubles.push(extra);
+        run.assert_code(self.exit);
+
+        // The calls: exactly these, in this order, failed where the doubles were told to.
+        let steps = doubles.steps();
+        assert_eq!(call_names(&steps), self.calls, "{steps:#?}");
+        assert_eq!(
+            steps.iter().map(Call::label).collect::<Vec<_>>(),
+            self.calls.iter().map(|c| label(c)).collect::<Vec<_>>()
+        );
+        for (at, call) in steps.iter().enumerate() {
+            let failed = self
+                .failed
+                .iter()
+                .find(|(position, _)| *position == at)
+                .map(|(_, failure)| *failure);
+            assert_eq!(call.failed.as_deref(), failed, "call {at}: {call:#?}");
+        }
+        for &at in self.reads_pack {
+            assert!(steps[at].fetches(PACK_REF), "call {at}: {:#?}", steps[at]);
+        }
+
+        // What packpush says.
+        let step = format!("step {}", self.step);
+        assert!(run.stderr.contains(&step), "{}", run.stderr);
+        let error = error_text(&run);
+        assert!(error.contains(&step), "{}", run.stderr);
+        for phrase in self.says {
+            assert!(run.stderr.contains(phrase), "{phrase:?}: {}", run.stderr);
+        }
+        for phrase in self.error_says {
+            assert!(error.contains(phrase), "{phrase:?}: {}", run.stderr);
+        }
+        if !self.hint.is_empty() {
+            assert!(
+                run.stderr
+                    .lines()
+                    .any(|l| l.starts_with("hint:") && self.hint.iter().all(|w| l.contains(w))),
+                "no hint with {:?}: {}",
+                self.hint,
+                run.stderr
+            );
+        }
+
+        // The archive, and what is left in TMPDIR.
+        match self.archive {
+            Archive::NotMade => {
+                assert!(!self.calls.contains(&"tar"), "tar ran");
+            }
+            Archive::Removed => {
+                let archive = archive_of(&steps);
+                assert!(!archive.exists(), "{} left behind", archive.display());
+                assert!(
+                    run.stderr
+                        .contains(&format!("tar -czvf {}", archive.display())),
+                    "{}",
+                    run.stderr
+                );
+                assert!(run.stderr.contains("was removed"), "{}", run.stderr);
+            }
+            Archive::Kept => {
+                let archive = archive_of(&steps);
+                assert!(
+                    archive.is_file(),
+                    "the archive {} was not kept",
+                    archive.display()
+                );
+                assert!(
+                    run.stderr.contains(archive.to_str().unwrap()),
+                    "the archive's path is not on stderr: {}",
+                    run.stderr
+                );
+            }
+        }
+        if self.output_dir {
+            assert_eq!(archive_of(&steps), out.join(ARCHIVE));
+        }
+        if self.archive == Archive::Kept && !self.output_dir {
+            assert_only_the_archive_is_left(&doubles, &steps);
+        } else {
+            assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+        }
+
+        // The registry.
+        match self.registry {
+            Holds::Nothing => assert!(!doubles.registry().exists(), "something was stored"),
+            Holds::NoPack => assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none()),
+            Holds::Pack => assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_some()),
+        }
+    }
+}
+
+/// After a push or verify failure only the kept archive's folder may be left in TMPDIR:
+/// the private folder with the registry config and manifests is gone.
+fn assert_only_the_archive_is_left(doubles: &Doubles, steps: &[Call]) {
+    let left = doubles.leftover_names();
+    assert!(
+        left.len() == 1 && left[0].starts_with("packpush-archive-"),
+        "only the kept archive's folder may be left in TMPDIR, found {left:?}"
+    );
+    assert_eq!(
+        doubles.physical(archive_of(steps).parent().unwrap()),
+        doubles.physical(&doubles.tmp().join(&left[0]))
+    );
+}
+
+/// tar fails (and leaves a partial archive behind).
+const TAR_FAILURE: StepFailure<'static> = StepFailure {
+    inject: &[("TAR_DOUBLE_FAIL", "1")],
+    output_dir: false,
+    exit: 5,
+    step: 2,
+    calls: &["login", "tar"],
+    failed: &[(1, "tar")],
+    reads_pack: &[],
+    says: &[],
+    error_says: &[],
+    hint: &[],
+    archive: Archive::Removed,
+    registry: Holds::Nothing,
+};
+
+/// One `#[test]` per row.
+macro_rules! step_failures {
+    ($(
+        $(#[$attr:meta])*
+        $name:ident: $case:expr;
+    )+) => {$(
+        $(#[$attr])*
+        #[test]
+        fn $name() {
+            $case.check();
+        }
+    )+};
+}
+
+step_failures! {
+    login_failure_stops_the_run_with_exit_4: StepFailure {
+        inject: &[("ORAS_DOUBLE_FAIL", "login")],
+        output_dir: false,
+        exit: 4,
+        step: 1,
+        calls: &["login"],
+        failed: &[(0, "login")],
+        reads_pack: &[],
+        says: &[
+            &format!("login {REGISTRY} --username admin --password-stdin --plain-http"),
+            "response status code 401",
+        ],
+        error_says: &[],
+        hint: &["Harbor", "project 'proj'"],
+        archive: Archive::NotMade,
+        registry: Holds::Nothing,
+    };
+
+    tar_failure_stops_the_run_with_exit_5_and_removes_the_partial_archive: TAR_FAILURE;
+
+    /// The same in a folder of the user's choosing.
+    tar_failure_in_the_output_folder_removes_the_partial_archive: StepFailure {
+        output_dir: true,
+        ..TAR_FAILURE
+    };
+
+    base_push_failure_stops_the_run_with_exit_6: StepFailure {
+        inject: &[("ORAS_DOUBLE_FAIL", "push-base")],
+        output_dir: false,
+        exit: 6,
+        step: 3,
+        calls: &["login", "tar", "push-base"],
+        failed: &[(2, "push-base")],
+        reads_pack: &[],
+        says: &[&format!("push {BASE_REPO} --plain-http")],
+        error_says: &[],
+        hint: &[],
+        archive: Archive::Kept,
+        registry: Holds::Nothing,
+    };
+
+    pack_push_failure_stops_the_run_with_exit_6_and_keeps_the_archive: StepFailure {
+        inject: &[("ORAS_DOUBLE_FAIL", "push-pack")],
+        output_dir: false,
+        exit: 6,
+        step: 4,
+        calls: &["login", "tar", "push-base", "fetch", "push-pack"],
+        failed: &[(4, "push-pack")],
+        reads_pack: &[3],
+        says: &[&format!("push {PACK_REF} {ARCHIVE}")],
+        error_says: &[],
+        hint: &[],
+        archive: Archive::Kept,
+        registry: Holds::NoPack,
+    };
+
+    /// `ORAS_DOUBLE_FAIL=fetch` fails every fetch with "not found": the look-up reads that
+    /// as "not in the registry yet" and the push goes ahead; the read-back then fails.
+    fetch_failure_stops_the_run_with_exit_7_and_keeps_the_archive: StepFailure {
+        inject: &[("ORAS_DOUBLE_FAIL", "fetch")],
+        output_dir: false,
+        exit: 7,
+        step: 5,
+        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch"],
+        failed: &[(3, "fetch"), (5, "fetch")],
+        reads_pack: &[3, 5],
+        says: &["manifest fetch --plain-http"],
+        error_says: &[],
+        hint: &[],
+        archive: Archive::Kept,
+        registry: Holds::Pack,
+    };
+
+    newer_manifest_shape_fails_verification_with_exit_7: StepFailure {
+        inject: &[("ORAS_DOUBLE_SHAPE", "newer")],
+        output_dir: false,
+        exit: 7,
+        step: 5,
+        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch", "fetch"],
+        failed: &[],
+        reads_pack: &[3, 5],
+        says: &["artifactType"],
+        error_says: &[],
+        hint: &[],
+        archive: Archive::Kept,
+        registry: Holds::Pack,
+    };
+
+    /// The error itself says which step failed, and that it was the look-up, like every
+    /// other step's error does ("step 3 failed: ...", "step 5 (...): ...").
+    lookup_failure_stops_the_pack_with_exit_6_before_its_push: StepFailure {
+        inject: &[("ORAS_DOUBLE_FAIL", "lookup")],
+        output_dir: false,
+        exit: 6,
+        step: 4,
+        calls: &["login", "tar", "push-base", "fetch"],
+        failed: &[(3, "lookup")],
+        reads_pack: &[3],
+        says: &["response status code 401"],
+        error_says: &["look-up"],
+        hint: &[],
+        archive: Archive::Kept,
+        registry: Holds::NoPack,
+    };
+
+    /// The look-up of the new version is answered "not found"; the read-back fails.
+    verify_failure_stops_the_run_with_exit_7_and_keeps_the_archive: StepFailure {
+        inject: &[("ORAS_DOUBLE_FAIL", "verify")],
+        output_dir: false,
+        exit: 7,
+        step: 5,
+        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch"],
+        failed: &[(5, "verify")],
+        reads_pack: &[3, 5],
+        says: &["connection refused"],
+        error_says: &[],
+        hint: &[],
+        archive: Archive::Kept,
+        registry: Holds::Pack,
+    };
 }
