@@ -20,6 +20,11 @@ pub fn path_str(path: &Path) -> String {
     path.to_str().expect("UTF-8 path").to_owned()
 }
 
+/// `path` as one argument of a command line (the tests' paths are UTF-8).
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
 /// A fresh, hermetic environment for one packpush run (or several).
 #[derive(Debug)]
 pub struct Sandbox {

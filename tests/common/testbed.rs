@@ -243,6 +243,13 @@ impl Registry {
         fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
 
+    /// Manifest writes the registry served under `repo` (after the host), from its access
+    /// log (one line per request): a push uploads one; a look-up or a read-back none.
+    pub fn manifest_puts(&self, repo: &str) -> usize {
+        let needle = format!("\"PUT /v2/{repo}/manifests/");
+        self.log().lines().filter(|l| l.contains(&needle)).count()
+    }
+
     /// The flags every `oras` command needs to reach this registry and trust it:
     /// `--plain-http`, or `--ca-file CERT`.
     pub fn oras_tls_args(&self) -> Vec<OsString> {
