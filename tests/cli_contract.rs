@@ -8,7 +8,8 @@ mod common;
 use std::fs;
 use std::process::{Command, Stdio};
 
-use common::doubles::{call_dirs, double, doubles_sandbox};
+use common::calls::calls;
+use common::doubles::{double, doubles_sandbox};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::packs::copy_dir;
 
@@ -16,9 +17,9 @@ const PASSWORD: &str = "Harbor12345";
 
 /// What the doubles were asked to do, after the version probes: `oras login`, `tar`, ...
 fn steps_run(sandbox: &Sandbox) -> Vec<String> {
-    call_dirs(sandbox)
-        .iter()
-        .map(|dir| fs::read_to_string(dir.join("call")).unwrap_or_default())
+    calls(sandbox)
+        .into_iter()
+        .map(|c| c.call)
         .filter(|call| call != "version")
         .collect()
 }
