@@ -9,7 +9,7 @@ use std::fs;
 use std::process::{Command, Stdio};
 
 use common::calls::calls;
-use common::doubles::{double, doubles_sandbox};
+use common::doubles::{ONE_PACK_CALLS, double, doubles_sandbox};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::packs::copy_dir;
 
@@ -174,18 +174,7 @@ fn quiet_success_prints_nothing() {
     let run = push(&sandbox, &args, PASSWORD);
     run.assert_code(0);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
-    assert_eq!(
-        steps_run(&sandbox),
-        [
-            "login",
-            "tar",
-            "push-base",
-            "fetch",
-            "push-pack",
-            "fetch",
-            "fetch"
-        ]
-    );
+    assert_eq!(steps_run(&sandbox), ONE_PACK_CALLS);
 
     // With --output json, the document alone.
     let sandbox = doubles_sandbox(&[]);

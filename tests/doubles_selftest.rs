@@ -7,7 +7,6 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -16,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::calls::calls_in;
 use common::digest::sha256_hex;
 use common::doubles::{double, json};
-use common::packpush::fixture_pack;
+use common::packpush::{fixture_pack, run_command};
 
 const CREATED_KEY: &str = "org.opencontainers.image.created";
 
@@ -36,7 +35,7 @@ fn fixture_manifest(version: &str, name: &str) -> String {
         .to_owned()
 }
 
-/// Runs a double directly with a clean environment plus `envs`.
+/// Runs a double directly with a clean environment plus `envs`: exit code, stdout, stderr.
 fn run_double(
     program: &str,
     args: &[&str],
@@ -44,30 +43,16 @@ fn run_double(
     envs: &[(&str, &str)],
     stdin: &str,
 ) -> (i32, String, String) {
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .current_dir(cwd)
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("HOME", cwd)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the double");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait for the double");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .envs(envs.iter().copied());
+    let run = run_command(command, stdin);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

@@ -15,8 +15,8 @@ use std::process::Command;
 use common::calls::{Call, call_names};
 use common::digest::sha256_hex;
 use common::doubles::{
-    ARCHIVE, BASE_REPO, Doubles, HELLO_REPO, MONITORING_REF, MONITORING_REPO, PACK_REF, REGISTRY,
-    double, json, push_with,
+    ARCHIVE, BASE_REPO, Doubles, HELLO_REPO, MONITORING_REF, MONITORING_REPO, ONE_PACK_CALLS,
+    PACK_REF, REGISTRY, double, json, push_with,
 };
 use common::packpush::fixture_pack;
 use common::testbed::PASSWORD;
@@ -32,15 +32,7 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
     let steps = doubles.steps();
     assert_eq!(
         steps.iter().map(|c| c.call.as_str()).collect::<Vec<_>>(),
-        [
-            "login",
-            "tar",
-            "push-base",
-            "fetch",
-            "push-pack",
-            "fetch",
-            "fetch"
-        ]
+        ONE_PACK_CALLS
     );
     let [login, tar, base, lookup, pack, fetch_pack, fetch_base] = &steps[..] else {
         unreachable!()
@@ -422,8 +414,8 @@ fn one_pack_failing_does_not_stop_the_other() {
         "{}",
         run.stdout
     );
-    assert!(run.stderr.contains("1 of 2 packs failed"), "{}", run.stderr);
-    assert!(run.stderr.contains("step 4"), "{}", run.stderr);
+    run.assert_stderr_has("1 of 2 packs failed");
+    run.assert_stderr_has("step 4");
 }
 
 // -------------------------------------------------------------------- version policy
@@ -432,7 +424,7 @@ fn one_pack_failing_does_not_stop_the_other() {
 fn newer_oras_without_allow_newer_oras_runs_nothing() {
     let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "1.2.0")], &[]);
     run.assert_code(3);
-    assert!(run.stderr.contains("--allow-newer-oras"), "{}", run.stderr);
+    run.assert_stderr_has("--allow-newer-oras");
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
 }
 
@@ -463,7 +455,7 @@ fn newer_oras_with_allow_newer_oras_pushes_with_image_spec_v1_0() {
 fn oras_older_than_1_0_0_is_refused() {
     let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "0.16.0")], &[]);
     run.assert_code(3);
-    assert!(run.stderr.contains("0.16.0"), "{}", run.stderr);
+    run.assert_stderr_has("0.16.0");
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
 }
 
@@ -471,11 +463,7 @@ fn oras_older_than_1_0_0_is_refused() {
 fn a_program_without_a_version_line_is_not_oras() {
     let (doubles, run) = push_with(&[("ORAS_DOUBLE_VERSION", "garbage")], &[]);
     run.assert_code(3);
-    assert!(
-        run.stderr.contains("does not look like oras"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("does not look like oras");
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
 }
 
@@ -652,11 +640,7 @@ fn skip_login_without_stored_credentials_fails_at_the_base_push() {
     assert_eq!(doubles.step_labels(), ["tar", "oras push"]);
     let base = &doubles.steps()[1];
     assert!(base.flag("--registry-config").is_none(), "{base:#?}");
-    assert!(
-        run.stderr.contains("credential required for basic auth"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("credential required for basic auth");
 }
 
 // ---------------------------------------------------------------- name and version checks
@@ -667,19 +651,15 @@ fn a_stray_name_variable_is_named_in_the_error() {
     doubles.env("NAME", "myhost");
     let run = doubles.push(&[]);
     run.assert_code(3);
-    assert!(
-        run.stderr.contains("environment variable NAME"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("unset"), "{}", run.stderr);
+    run.assert_stderr_has("environment variable NAME");
+    run.assert_stderr_has("unset");
     assert_eq!(doubles.step_labels(), Vec::<String>::new());
 
     let doubles = Doubles::new();
     let run = doubles.push(&["--name", "other"]);
     run.assert_code(3);
-    assert!(run.stderr.contains("--name"), "{}", run.stderr);
-    assert!(run.stderr.contains("'other'"), "{}", run.stderr);
+    run.assert_stderr_has("--name");
+    run.assert_stderr_has("'other'");
     assert!(
         !run.stderr.contains("environment variable NAME"),
         "{}",
@@ -715,6 +695,6 @@ fn doctor_reports_the_versions_and_refuses_a_newer_oras() {
     doubles.env("ORAS_DOUBLE_VERSION", "1.3.3");
     let run = doubles.run(&args, "");
     run.assert_code(3);
-    assert!(run.stderr.contains("1.3.3"), "{}", run.stderr);
-    assert!(run.stderr.contains("--allow-newer-oras"), "{}", run.stderr);
+    run.assert_stderr_has("1.3.3");
+    run.assert_stderr_has("--allow-newer-oras");
 }

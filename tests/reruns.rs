@@ -10,7 +10,7 @@ use std::io::Write;
 
 use common::calls::call_names;
 use common::digest::sha256_hex;
-use common::doubles::{BASE_REPO, Doubles, HELLO_REPO, PACK_REF, json};
+use common::doubles::{BASE_REPO, Doubles, HELLO_REPO, ONE_PACK_CALLS, PACK_REF, json};
 use common::packpush::fixture_pack;
 use common::packs::copy_dir;
 
@@ -97,8 +97,8 @@ fn changed_content_under_the_same_version_is_refused_unless_overwrite() {
         call_names(&doubles.steps_after(before)),
         ["login", "tar", "push-base", "fetch"]
     );
-    assert!(run.stderr.contains("different content"), "{}", run.stderr);
-    assert!(run.stderr.contains("--overwrite"), "{}", run.stderr);
+    run.assert_stderr_has("different content");
+    run.assert_stderr_has("--overwrite");
     assert_eq!(
         doubles.stored_by_tag(HELLO_REPO, "1.0.0"),
         Some(first.clone())
@@ -108,18 +108,7 @@ fn changed_content_under_the_same_version_is_refused_unless_overwrite() {
     let run = doubles.push_packs(&packs, &["--overwrite"]);
     run.assert_code(0);
     let steps = doubles.steps_after(before);
-    assert_eq!(
-        call_names(&steps),
-        [
-            "login",
-            "tar",
-            "push-base",
-            "fetch",
-            "push-pack",
-            "fetch",
-            "fetch"
-        ]
-    );
+    assert_eq!(call_names(&steps), ONE_PACK_CALLS);
     let now = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
     assert_eq!(now, steps[4].file("manifest.json"));
     assert_ne!(

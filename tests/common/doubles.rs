@@ -33,6 +33,19 @@ pub const MONITORING_REF: &str =
 /// The second fixture pack's repository, after the host.
 pub const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring";
 
+/// The double's name of each call of a whole push of one pack, after the version probes:
+/// the login, tar, the base-path push, the look-up, the pack push and the two read-backs
+/// (the pack by tag, the base path by digest).
+pub const ONE_PACK_CALLS: &[&str] = &[
+    "login",
+    "tar",
+    "push-base",
+    "fetch",
+    "push-pack",
+    "fetch",
+    "fetch",
+];
+
 /// The folder of the doubles.
 pub fn doubles_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doubles")
