@@ -1,15 +1,21 @@
-//! Bad input, one named test per case, each through the built binary against a real
-//! registry (one per test) and real oras 1.3 (`--allow-newer-oras --plain-http`), or the
-//! oras double where the case is about the oras program itself.
+//! Bad input, one named test per case, each through the built binary with real oras 1.3
+//! (`--allow-newer-oras --plain-http`), or the oras double where the case is about the oras
+//! program itself.
 //!
 //! Each refused case proves four things: the exit code; a message that names the problem
 //! and the fix (a key phrase of each, in the same reported problem); that nothing was
-//! pushed (skopeo finds neither the pack's tags nor the base path, and the registry's
-//! storage holds no repository and no blob); and that no file of the user's changed (the
-//! pack folder and the output folder, snapshotted before and after: paths, sizes, modes,
-//! modification times and sha256 of contents), with no temporary file left behind. The
-//! output folder's own modification time is left out: packpush's write probe creates and
-//! removes a file in it on every run (see `refused_run_leaves_the_output_folder_time_alone`).
+//! pushed; and that no file of the user's changed (the pack folder and the output folder,
+//! snapshotted before and after: paths, sizes, modes, modification times and sha256 of
+//! contents), with no temporary file left behind. The output folder's own modification time
+//! is left out: packpush's write probe creates and removes a file in it on every run (see
+//! `refused_run_leaves_the_output_folder_time_alone`).
+//!
+//! A case the preflight refuses (exit 3) never needs a registry: its registry address is a
+//! loopback port that refuses connections and that no other program can take while the test
+//! runs, so nothing can have been pushed anywhere. A case that gets past the preflight (a
+//! failing archive step, the inputs that are meant to work) runs against a real registry of
+//! its own, and there "nothing was pushed" means that skopeo finds neither the pack's tags
+//! nor the base path and that the registry's storage holds no repository and no blob.
 //!
 //! Some inputs that look odd are meant to work, and are tested to: a PACK_DIR of `.`, with a
 //! trailing `/`, or a symlink to the folder is resolved to the real folder, whose own name
@@ -23,12 +29,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::doubles::double;
+use common::calls::calls_in;
+use common::doubles::{call_log, double};
 use common::fs_snapshot::Snapshot;
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::packs::copy_dir;
 use common::real::oras_1_3;
-use common::testbed::{self, PASSWORD, Registry, USER};
+use common::testbed::{self, ClosedPort, PASSWORD, Registry, USER};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -78,13 +85,21 @@ impl Drop for Mount {
     }
 }
 
-/// One bad-input run: a real registry, a copy of the hello-world pack in a temporary
-/// folder, an output folder holding a file of the user's, and the command line of a
-/// push that would succeed, for the case to break.
+/// Where a case's push is sent.
+enum Target {
+    /// A real registry, for cases that get past the preflight.
+    Registry(Registry),
+    /// A port nobody listens on, for cases the preflight refuses.
+    Closed(ClosedPort),
+}
+
+/// One bad-input run: a registry address (see [`Target`]), a copy of the hello-world pack in
+/// a temporary folder, an output folder holding a file of the user's, and the command line
+/// of a push that would succeed, for the case to break.
 struct Case {
     /// Declared first: unmounted before the folders are removed.
     mounts: Vec<Mount>,
-    registry: Registry,
+    target: Target,
     sandbox: Sandbox,
     /// Holds the pack folder and the output folder: everything of the user's.
     root: TempDir,
@@ -101,8 +116,21 @@ struct Case {
 }
 
 impl Case {
+    /// A case the preflight refuses: no registry, a closed port as the address.
     fn new() -> Case {
-        let registry = Registry::start(false);
+        Case::with(Target::Closed(ClosedPort::hold()))
+    }
+
+    /// A case that gets past the preflight, with a real registry of its own.
+    fn with_registry() -> Case {
+        Case::with(Target::Registry(Registry::start(false)))
+    }
+
+    fn with(target: Target) -> Case {
+        let addr = match &target {
+            Target::Registry(registry) => registry.addr(),
+            Target::Closed(port) => port.addr(),
+        };
         let root = tempfile::Builder::new()
             .prefix("packpush-bad-input-")
             .tempdir()
@@ -113,7 +141,7 @@ impl Case {
         std::fs::create_dir(&out).unwrap();
         std::fs::write(out.join(USER_FILE), "the user's own file\n").unwrap();
         let opts = [
-            ("--registry", Some(registry.addr())),
+            ("--registry", Some(addr)),
             ("--project", Some(PROJECT.to_string())),
             ("--username", Some(USER.to_string())),
             ("--password-stdin", None),
@@ -128,7 +156,7 @@ impl Case {
         let sandbox = Sandbox::new();
         Case {
             mounts: Vec::new(),
-            registry,
+            target,
             sandbox,
             pack_arg: path_str(&pack),
             pack,
@@ -142,6 +170,23 @@ impl Case {
 
     fn root(&self) -> &Path {
         self.root.path()
+    }
+
+    /// The registry address the push is given.
+    fn addr(&self) -> String {
+        match &self.target {
+            Target::Registry(registry) => registry.addr(),
+            Target::Closed(port) => port.addr(),
+        }
+    }
+
+    /// The case's real registry.
+    #[track_caller]
+    fn registry(&self) -> &Registry {
+        match &self.target {
+            Target::Registry(registry) => registry,
+            Target::Closed(_) => panic!("this case has no registry: use Case::with_registry"),
+        }
     }
 
     fn out(&self) -> PathBuf {
@@ -170,7 +215,7 @@ impl Case {
 
     /// The oras double, reporting `version`; every call it gets is logged in the sandbox.
     fn oras_double(&mut self, version: &str) -> &mut Self {
-        let log = path_str(&self.sandbox.home().join("double-log"));
+        let log = path_str(&call_log(&self.sandbox));
         let registry = path_str(&self.sandbox.home().join("double-registry"));
         self.opt("--oras", double("oras"));
         self.env("ORAS_DOUBLE_VERSION", version)
@@ -180,13 +225,9 @@ impl Case {
 
     /// The calls the oras double received, by name (`version`, `login`, ...).
     fn double_calls(&self) -> Vec<String> {
-        let log = self.sandbox.home().join("double-log");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&log)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        dirs.sort();
-        dirs.iter()
-            .map(|d| std::fs::read_to_string(d.join("call")).unwrap_or_default())
+        calls_in(&call_log(&self.sandbox))
+            .into_iter()
+            .map(|c| c.call)
             .collect()
     }
 
@@ -340,7 +381,14 @@ impl Outcome<'_> {
         self.run.assert_code(code);
         self.after
             .assert_unchanged_since(&self.before, &self.context());
-        assert_nothing_pushed(&self.case.registry, &self.context());
+        match &self.case.target {
+            Target::Registry(registry) => assert_nothing_pushed(registry, &self.context()),
+            // Nothing listens at the address: nothing can have been pushed.
+            Target::Closed(_) => assert_eq!(
+                code, 3,
+                "only a case the preflight refuses can do without a registry"
+            ),
+        }
         assert_eq!(
             self.case.sandbox.leftovers(),
             Vec::<PathBuf>::new(),
@@ -513,13 +561,13 @@ refused! {
 
     // ---- registry address
     registry_with_a_scheme: exit 3,
-        |c: &mut Case| { let addr = c.registry.addr(); c.opt("--registry", format!("http://{addr}")); },
+        |c: &mut Case| { let addr = c.addr(); c.opt("--registry", format!("http://{addr}")); },
         [("has a scheme prefix 'http://'", "give the host only, as oras expects: --registry 127.0.0.1:")];
     registry_from_env_with_a_scheme: exit 3,
-        |c: &mut Case| { let addr = c.registry.addr(); c.without("--registry").env("HARBOR_ADDRESS", &format!("https://{addr}/")); },
+        |c: &mut Case| { let addr = c.addr(); c.without("--registry").env("HARBOR_ADDRESS", &format!("https://{addr}/")); },
         [("(from the environment variable HARBOR_ADDRESS) has a scheme prefix", "--registry 127.0.0.1:")];
     registry_with_a_path: exit 3,
-        |c: &mut Case| { let addr = c.registry.addr(); c.opt("--registry", format!("{addr}/{PROJECT}")); },
+        |c: &mut Case| { let addr = c.addr(); c.opt("--registry", format!("{addr}/{PROJECT}")); },
         [("has a path '/spectro-oci-registry'", "the project goes in --project")];
     registry_with_a_bad_port: exit 3,
         |c: &mut Case| { c.opt("--registry", "127.0.0.1:99999"); },
@@ -643,7 +691,7 @@ refused! {
 #[test]
 fn several_problems_are_all_reported_at_once() {
     let mut case = Case::new();
-    let addr = case.registry.addr();
+    let addr = case.addr();
     case.opt("--registry", format!("https://{addr}"))
         .opt("--project", "Packs")
         .opt("--version", "9.9.9")
@@ -673,7 +721,7 @@ fn several_problems_are_all_reported_at_once() {
 /// left, and the base path was never pushed (step 3 comes after every archive).
 #[test]
 fn output_dir_full() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.write("blob.bin", incompressible(200_000));
     let full = path_str(&case.mount_tmpfs("full", "size=64k"));
     case.opt("--output-dir", full);
@@ -691,7 +739,7 @@ fn output_dir_full() {
 /// The same, and the message says what to do about it.
 #[test]
 fn output_dir_full_names_the_fix() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.write("blob.bin", incompressible(200_000));
     let full = path_str(&case.mount_tmpfs("full", "size=64k"));
     case.opt("--output-dir", full);
@@ -703,7 +751,7 @@ fn output_dir_full_names_the_fix() {
 /// SIGXFSZ; exit 5, the limit named, no partial archive, nothing pushed.
 #[test]
 fn file_size_limit_stops_the_archive() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.write("blob.bin", incompressible(200_000));
     case.file_size_limit = Some(64 * 1024);
     let outcome = case.run();
@@ -734,7 +782,7 @@ fn output_dir_cannot_be_created_is_a_preflight_problem() {
 /// archive step must fail (exit 5) rather than push the empty file packpush created.
 #[test]
 fn tar_that_writes_no_archive() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     let fake = case.script(
         "fake-bin",
         "tar",
@@ -855,7 +903,7 @@ fn assert_pushed_from_folder(case: &Case, outcome: &Outcome<'_>, folder: &str) {
         "the archive holds more than {folder}/:\n{listing}"
     );
 
-    let raw = testbed::inspect_raw(&case.registry, &format!("{PACK_REPO}:1.0.0"))
+    let raw = testbed::inspect_raw(case.registry(), &format!("{PACK_REPO}:1.0.0"))
         .unwrap_or_else(|e| panic!("{e}\n{context}"));
     let manifest: Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(
@@ -878,7 +926,7 @@ fn assert_pushed_from_folder(case: &Case, outcome: &Outcome<'_>, folder: &str) {
 /// `packpush push .` inside the pack folder: resolved to the folder's real name.
 #[test]
 fn pack_dir_dot_is_the_folder_itself() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.cwd = Some(case.pack.clone());
     case.pack_arg = ".".into();
     let outcome = case.run();
@@ -888,13 +936,13 @@ fn pack_dir_dot_is_the_folder_itself() {
 /// `packpush push mypack/` (shell completion adds the slash): resolved to the folder.
 #[test]
 fn pack_dir_with_a_trailing_slash() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.cwd = Some(case.root().to_owned());
     case.pack_arg = "hello-world/".into();
     let outcome = case.run();
     assert_pushed_from_folder(&case, &outcome, "hello-world");
     // The refused cases' proof that nothing was pushed fails after a push.
-    let registry = std::panic::AssertUnwindSafe(&case.registry);
+    let registry = std::panic::AssertUnwindSafe(case.registry());
     assert!(std::panic::catch_unwind(|| assert_nothing_pushed(&registry, "")).is_err());
 }
 
@@ -902,7 +950,7 @@ fn pack_dir_with_a_trailing_slash() {
 /// and the step says which folder it archives.
 #[test]
 fn pack_dir_symlink_is_resolved_to_the_real_folder() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     let link = case.root().join("current");
     std::os::unix::fs::symlink(&case.pack, &link).unwrap();
     case.pack_arg = path_str(&link);
@@ -914,7 +962,7 @@ fn pack_dir_symlink_is_resolved_to_the_real_folder() {
 /// pack.json and holds the folder under its real name.
 #[test]
 fn pack_folder_name_with_spaces() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.rename_pack("hello world pack");
     let outcome = case.run();
     assert_pushed_from_folder(&case, &outcome, "hello world pack");
@@ -923,7 +971,7 @@ fn pack_folder_name_with_spaces() {
 /// A folder name with non-ASCII letters.
 #[test]
 fn pack_folder_name_not_ascii() {
-    let mut case = Case::new();
+    let mut case = Case::with_registry();
     case.rename_pack("héllo-wörld-パック");
     let outcome = case.run();
     assert_pushed_from_folder(&case, &outcome, "héllo-wörld-パック");

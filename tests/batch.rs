@@ -8,7 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::packpush::{Run, Sandbox, fixture_pack};
+use common::digest::sha256_file;
+use common::packpush::{Run, Sandbox, arg, fixture_pack};
 use common::packs::copy_pack;
 use common::real::{self, report};
 use common::testbed::{self, Registry};
@@ -24,16 +25,6 @@ fn push(sandbox: &Sandbox, registry: &Registry, extra: &[&str]) -> Run {
     real::push(sandbox, registry, PROJECT, extra)
 }
 
-fn s(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
-
-fn sha256_file(path: &Path) -> String {
-    packpush::digest::of_file(camino::Utf8Path::from_path(path).unwrap())
-        .unwrap_or_else(|e| panic!("hash {}: {e}", path.display()))
-        .0
-}
-
 fn pack_repo(name: &str) -> String {
     format!("{PROJECT}/spectro-packs/archive/{name}")
 }
@@ -47,16 +38,6 @@ fn registry_manifest(registry: &Registry, name: &str, version: &str) -> (Value, 
         serde_json::from_slice(&raw).unwrap(),
         packpush::digest::of_bytes(&raw),
     )
-}
-
-/// Manifest writes the registry served under `repo` (its access log: one line per request).
-fn manifest_puts(registry: &Registry, repo: &str) -> usize {
-    let needle = format!("\"PUT /v2/{repo}/manifests/");
-    registry
-        .log()
-        .lines()
-        .filter(|l| l.contains(&needle))
-        .count()
 }
 
 /// Requests that would change the registry (uploads, manifests, deletes).
@@ -168,10 +149,10 @@ fn two_packs_pushed(given: Given, jobs: &str) {
     let monitoring = fixture_pack(MONITORING);
     let packs_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packs");
     let mut extra = match given {
-        Given::Folders => vec![s(&hello), s(&monitoring)],
-        Given::From => vec!["--from", s(&packs_root)],
+        Given::Folders => vec![arg(&hello), arg(&monitoring)],
+        Given::From => vec!["--from", arg(&packs_root)],
     };
-    extra.extend(["--jobs", jobs, "--output-dir", s(out.path())]);
+    extra.extend(["--jobs", jobs, "--output-dir", arg(out.path())]);
     let run = push(&sandbox, &registry, &extra);
     run.assert_code(0);
     let report = report(&run);
@@ -223,7 +204,7 @@ fn two_packs_pushed(given: Given, jobs: &str) {
     assert_eq!(step_lines(2), 2, "{}", run.stderr);
     assert_eq!(step_lines(4), 2, "{}", run.stderr);
     assert_eq!(
-        manifest_puts(&registry, &format!("{PROJECT}/spectro-packs/archive")),
+        registry.manifest_puts(&format!("{PROJECT}/spectro-packs/archive")),
         1,
         "the base path was written more than once:\n{}",
         registry.log()
@@ -290,7 +271,7 @@ fn one_broken_pack_stops_the_batch_before_anything_runs() {
         let run = push(
             &sandbox,
             &registry,
-            &["--from", s(packs.path()), "--jobs", jobs],
+            &["--from", arg(packs.path()), "--jobs", jobs],
         );
         run.assert_code(3);
         let report = report(&run);
@@ -319,7 +300,7 @@ fn two_broken_packs_are_both_reported_in_one_message() {
     fs::write(hello.join("pack.json"), "not json at all").unwrap();
     fs::remove_file(monitoring.join("values.yaml")).unwrap();
 
-    let run = push(&sandbox, &registry, &[s(&hello), s(&monitoring)]);
+    let run = push(&sandbox, &registry, &[arg(&hello), arg(&monitoring)]);
     run.assert_code(3);
     let report = report(&run);
     let error = &report["error"];
@@ -354,7 +335,7 @@ fn a_pack_refused_at_push_time_leaves_the_other_pushed_and_a_rerun_redoes_only_i
     let other = tempfile::tempdir().unwrap();
     let changed = copy_pack(HELLO, other.path());
     fs::write(changed.join("values.yaml"), "replicas: 7\n").unwrap();
-    push(&sandbox, &registry, &[s(&changed)]).assert_code(0);
+    push(&sandbox, &registry, &[arg(&changed)]).assert_code(0);
     let (_, held_before) = registry_manifest(&registry, HELLO, "1.0.0");
 
     // The batch: hello-world is refused (exit 6), sample-monitoring is pushed.
@@ -363,12 +344,12 @@ fn a_pack_refused_at_push_time_leaves_the_other_pushed_and_a_rerun_redoes_only_i
         &sandbox,
         &registry,
         &[
-            s(&fixture_pack(HELLO)),
-            s(&fixture_pack(MONITORING)),
+            arg(&fixture_pack(HELLO)),
+            arg(&fixture_pack(MONITORING)),
             "--jobs",
             "2",
             "--output-dir",
-            s(first_out.path()),
+            arg(first_out.path()),
         ],
     );
     run.assert_code(6);
@@ -404,8 +385,8 @@ fn a_pack_refused_at_push_time_leaves_the_other_pushed_and_a_rerun_redoes_only_i
     );
     // The refused version was left alone.
     assert_eq!(registry_manifest(&registry, HELLO, "1.0.0").1, held_before);
-    assert_eq!(manifest_puts(&registry, &pack_repo(HELLO)), 1);
-    assert_eq!(manifest_puts(&registry, &pack_repo(MONITORING)), 1);
+    assert_eq!(registry.manifest_puts(&pack_repo(HELLO)), 1);
+    assert_eq!(registry.manifest_puts(&pack_repo(MONITORING)), 1);
 
     // The re-run with --overwrite pushes hello-world only.
     let second_out = tempfile::tempdir().unwrap();
@@ -413,11 +394,11 @@ fn a_pack_refused_at_push_time_leaves_the_other_pushed_and_a_rerun_redoes_only_i
         &sandbox,
         &registry,
         &[
-            s(&fixture_pack(HELLO)),
-            s(&fixture_pack(MONITORING)),
+            arg(&fixture_pack(HELLO)),
+            arg(&fixture_pack(MONITORING)),
             "--overwrite",
             "--output-dir",
-            s(second_out.path()),
+            arg(second_out.path()),
         ],
     );
     run.assert_code(0);
@@ -448,8 +429,8 @@ fn a_pack_refused_at_push_time_leaves_the_other_pushed_and_a_rerun_redoes_only_i
     };
     assert_eq!(oras_pushes_of(HELLO), 1);
     assert_eq!(oras_pushes_of(MONITORING), 0);
-    assert_eq!(manifest_puts(&registry, &pack_repo(HELLO)), 2);
-    assert_eq!(manifest_puts(&registry, &pack_repo(MONITORING)), 1);
+    assert_eq!(registry.manifest_puts(&pack_repo(HELLO)), 2);
+    assert_eq!(registry.manifest_puts(&pack_repo(MONITORING)), 1);
     let (manifest, _) = registry_manifest(&registry, HELLO, "1.0.0");
     assert_eq!(
         manifest["layers"][0]["digest"],
@@ -480,7 +461,7 @@ fn a_carried_in_archive_is_pushed_as_it_is() {
     tar_czf(build.path(), &archive, &[HELLO]);
     let sha = sha256_file(&archive);
 
-    let run = push(&sandbox, &registry, &["--archive", s(&archive)]);
+    let run = push(&sandbox, &registry, &["--archive", arg(&archive)]);
     run.assert_code(0);
     let report = report(&run);
 
@@ -531,9 +512,9 @@ fn a_carried_in_archive_and_a_folder_in_one_batch() {
         &sandbox,
         &registry,
         &[
-            s(&fixture_pack(HELLO)),
+            arg(&fixture_pack(HELLO)),
             "--archive",
-            s(&archive),
+            arg(&archive),
             "--jobs",
             "2",
         ],
@@ -549,7 +530,7 @@ fn a_carried_in_archive_and_a_folder_in_one_batch() {
     );
     registry_manifest(&registry, HELLO, "1.0.0");
     assert_eq!(
-        manifest_puts(&registry, &format!("{PROJECT}/spectro-packs/archive")),
+        registry.manifest_puts(&format!("{PROJECT}/spectro-packs/archive")),
         1
     );
 }
@@ -558,7 +539,7 @@ fn a_carried_in_archive_and_a_folder_in_one_batch() {
 fn refused_archive(archive: &Path, reason: &str) {
     let registry = Registry::start(false);
     let sandbox = Sandbox::new();
-    let run = push(&sandbox, &registry, &["--archive", s(archive)]);
+    let run = push(&sandbox, &registry, &["--archive", arg(archive)]);
     run.assert_code(3);
     let report = report(&run);
     assert_eq!(report["error"]["class"], "preflight", "{report:#}");

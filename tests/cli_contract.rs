@@ -8,7 +8,8 @@ mod common;
 use std::fs;
 use std::process::{Command, Stdio};
 
-use common::doubles::{call_dirs, double, doubles_sandbox};
+use common::calls::calls;
+use common::doubles::{ONE_PACK_CALLS, double, doubles_sandbox};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::packs::copy_dir;
 
@@ -16,9 +17,9 @@ const PASSWORD: &str = "Harbor12345";
 
 /// What the doubles were asked to do, after the version probes: `oras login`, `tar`, ...
 fn steps_run(sandbox: &Sandbox) -> Vec<String> {
-    call_dirs(sandbox)
-        .iter()
-        .map(|dir| fs::read_to_string(dir.join("call")).unwrap_or_default())
+    calls(sandbox)
+        .into_iter()
+        .map(|c| c.call)
         .filter(|call| call != "version")
         .collect()
 }
@@ -173,18 +174,7 @@ fn quiet_success_prints_nothing() {
     let run = push(&sandbox, &args, PASSWORD);
     run.assert_code(0);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
-    assert_eq!(
-        steps_run(&sandbox),
-        [
-            "login",
-            "tar",
-            "push-base",
-            "fetch",
-            "push-pack",
-            "fetch",
-            "fetch"
-        ]
-    );
+    assert_eq!(steps_run(&sandbox), ONE_PACK_CALLS);
 
     // With --output json, the document alone.
     let sandbox = doubles_sandbox(&[]);

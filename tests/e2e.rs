@@ -167,18 +167,46 @@ fn oras_1_3_tls_with_ca_file() {
     push_and_read_back("1.3", &Testbed::get().oras_1_3, true);
 }
 
+/// A second push of the same pack is reported up to date, in words and in the JSON
+/// document, and uploads nothing: the registry's access log shows no second manifest write
+/// for the pack, and its tag still names the very manifest of the first push.
 #[test]
-fn a_second_push_of_the_same_pack_succeeds() {
+fn a_second_push_of_the_same_pack_is_up_to_date_and_uploads_nothing() {
     let registry = Registry::start(false);
     let sandbox = Sandbox::new();
     let args = push_args(&registry, &Testbed::get().oras_1_3, &["--plain-http"]);
-    run(&sandbox, &args, PASSWORD).assert_code(0);
-    run(&sandbox, &args, PASSWORD).assert_code(0);
-    let tags = testbed::list_tags(
-        &registry,
-        &format!("{PROJECT}/spectro-packs/archive/hello-world"),
-    )
-    .unwrap();
+    let repo = format!("{PROJECT}/spectro-packs/archive/hello-world");
+    let reference = format!("{repo}:1.0.0");
+
+    let first = run(&sandbox, &args, PASSWORD);
+    first.assert_code(0);
+    let digest = summary_value(&first.stdout, "digest");
+    let manifest = testbed::inspect_raw(&registry, &reference)
+        .unwrap_or_else(|e| panic!("skopeo cannot read {reference}: {e}"));
+    assert_eq!(packpush::digest::of_bytes(&manifest), digest);
+    assert_eq!(registry.manifest_puts(&repo), 1, "{}", registry.log());
+
+    let second = run(&sandbox, &args, PASSWORD);
+    second.assert_code(0);
+    assert!(second.all().contains("up to date"), "{}", second.all());
+    assert_eq!(summary_value(&second.stdout, "digest"), digest);
+
+    let mut json_args = args.clone();
+    json_args.extend(["--output".to_owned(), "json".to_owned()]);
+    let third = run(&sandbox, &json_args, PASSWORD);
+    third.assert_code(0);
+    let report: Value = serde_json::from_str(&third.stdout)
+        .unwrap_or_else(|e| panic!("no JSON document ({e}):\n{}", third.stdout));
+    assert_eq!(report["packs"][0]["status"], "up_to_date", "{report:#}");
+    assert_eq!(report["packs"][0]["manifest_digest"], digest.as_str());
+
+    assert_eq!(registry.manifest_puts(&repo), 1, "{}", registry.log());
+    assert_eq!(
+        testbed::inspect_raw(&registry, &reference).unwrap(),
+        manifest,
+        "the tag names another manifest"
+    );
+    let tags = testbed::list_tags(&registry, &repo).unwrap();
     assert_eq!(tags, ["1.0.0"]);
 }
 

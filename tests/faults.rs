@@ -20,15 +20,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::doubles::{call_dirs, call_log, doubles_sandbox, push_args};
-use common::live::{Live, RUN_LIMIT, descendants, send_signal};
+use common::doubles::{ARCHIVE, Doubles};
+use common::live::{Live, descendants, send_signal};
 use common::packpush::{Sandbox, fixture_pack, path_str};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 
-const REGISTRY: &str = "127.0.0.1:5000";
+/// The project of the pushes to a real registry.
 const PROJECT: &str = "spectro-oci-registry";
-const ARCHIVE: &str = "hello-world-1.0.0.tar.gz";
 
 // ---------------------------------------------------------------- processes
 
@@ -44,41 +43,6 @@ fn alive(pid: i32) -> bool {
 }
 
 // ---------------------------------------------------------------- doubles
-
-/// `packpush push hello-world` through the doubles, password on stdin, plus `extra`.
-fn doubles_push(extra: &[&str]) -> Vec<String> {
-    let mut all = vec!["--password-stdin"];
-    all.extend_from_slice(extra);
-    push_args(&[fixture_pack("hello-world")], REGISTRY, "proj", &all)
-}
-
-fn command(sandbox: &Sandbox, args: &[String]) -> Command {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    sandbox.command(&args)
-}
-
-/// The log directory of the first recorded call named `name` (`tar`, `push-base`, ...)
-/// once it has written its pid (it stalls from then on).
-fn stalled_call(live: &mut Live, sandbox: &Sandbox, name: &str) -> PathBuf {
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        if let Some(dir) = call_dirs(sandbox).into_iter().find(|dir| {
-            fs::read_to_string(dir.join("call")).is_ok_and(|call| call == name)
-                && dir.join("pid").exists()
-        }) {
-            return dir;
-        }
-        if live.exited() {
-            let (run, _) = live.ended_output();
-            panic!(
-                "packpush ended (exit {}) before {name} stalled\n--- stderr ---\n{}",
-                run.code, run.stderr
-            );
-        }
-        assert!(Instant::now() < deadline, "{name} never stalled");
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
 /// Where the stall happens.
 #[derive(Clone, Copy, Debug)]
@@ -157,24 +121,23 @@ fn names_in(dir: &Path) -> Vec<String> {
 /// `--output-dir` keeps its unrelated file and holds no partial archive.
 fn interrupt(during: During, signal: i32, to: To) {
     let (key, value) = during.stall();
-    let sandbox = doubles_sandbox(&[(key, value)]);
-    let out = sandbox.home().join("my-archives");
+    let doubles = Doubles::with_env(&[(key, value)]);
+    let out = doubles.home().join("my-archives");
     fs::create_dir(&out).expect("create the user's folder");
     let notes = out.join("notes.txt");
     fs::write(&notes, "the user's own file\n").expect("write the user's file");
     let notes_time = file_time(&notes);
 
-    let args = doubles_push(&["--output-dir", &path_str(&out)]);
-    let mut command = command(&sandbox, &args);
+    let out_arg = path_str(&out);
+    let args = Doubles::push_args(&["--password-stdin", "--output-dir", &out_arg]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = doubles.sandbox.command(&args);
     if to == To::Group {
         command.process_group(0);
     }
-    let mut live = Live::spawn(command, &format!("{PASSWORD}\n"));
-    let call = stalled_call(&mut live, &sandbox, during.call());
-    let child: i32 = fs::read_to_string(call.join("pid"))
-        .expect("pid")
-        .parse()
-        .expect("a pid");
+    let mut live = Live::spawn(command, &Doubles::stdin());
+    let call = doubles.wait_until_asleep(&mut live, during.call());
+    let child = call.pid().expect("pid");
     let family = descendants(live.pid());
     assert!(
         family.contains(&child),
@@ -216,7 +179,7 @@ fn interrupt(during: During, signal: i32, to: To) {
     assert!(!run.all().contains("None"), "{what}:\n{}", run.all());
 
     // The child got the signal and stopped; nothing packpush started is left running.
-    let recorded = fs::read_to_string(call.join("signal")).unwrap_or_default();
+    let recorded = call.text("signal").unwrap_or_default();
     assert_eq!(
         recorded,
         &name[3..],
@@ -235,9 +198,9 @@ fn interrupt(during: During, signal: i32, to: To) {
     // Temporary files are gone; the user's folder keeps its file, and holds no partial
     // archive (after tar) or the complete one (after a push, as --output-dir promises).
     assert!(
-        sandbox.leftovers().is_empty(),
+        doubles.sandbox.leftovers().is_empty(),
         "{what}: {:?}",
-        sandbox.leftovers()
+        doubles.sandbox.leftovers()
     );
     assert_eq!(
         fs::read_to_string(&notes).expect("the user's file"),
@@ -329,9 +292,8 @@ fn sigterm_to_the_process_group_during_pack_push() {
 
 #[test]
 fn a_child_killed_by_a_signal_is_reported_as_such() {
-    let sandbox = doubles_sandbox(&[("ORAS_DOUBLE_SELF_KILL", "push-pack:9")]);
-    let args = doubles_push(&["--output", "json"]);
-    let run = Live::start(&sandbox, &args, &format!("{PASSWORD}\n")).finish();
+    let doubles = Doubles::with_env(&[("ORAS_DOUBLE_SELF_KILL", "push-pack:9")]);
+    let run = doubles.start(&["--output", "json"]).finish();
     run.assert_code(6);
     assert!(
         run.stderr.contains("killed by signal 9 (SIGKILL)"),
@@ -363,9 +325,8 @@ fn a_child_killed_by_a_signal_is_reported_as_such() {
 
 #[test]
 fn timeout_stops_a_stalled_pack_push() {
-    let sandbox = doubles_sandbox(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
-    let args = doubles_push(&["--timeout", "1s"]);
-    let (run, took) = Live::start(&sandbox, &args, &format!("{PASSWORD}\n")).finish_timed();
+    let doubles = Doubles::with_env(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
+    let (run, took) = doubles.start(&["--timeout", "1s"]).finish_timed();
     run.assert_code(6);
     assert!(took < Duration::from_secs(8), "took {took:?}");
     assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
@@ -373,18 +334,14 @@ fn timeout_stops_a_stalled_pack_push() {
     assert!(run.stderr.contains("registry state: "), "{}", run.stderr);
 
     // The push was asked to stop (SIGTERM), and did.
-    let log = call_log(&sandbox);
-    let stalled = names_in(&log)
+    let stalled = doubles
+        .calls()
         .into_iter()
-        .map(|n| log.join(n))
-        .find(|d| fs::read_to_string(d.join("call")).is_ok_and(|c| c == "push-pack"))
+        .find(|c| c.call == "push-pack")
         .expect("the pack push was recorded");
-    assert_eq!(
-        fs::read_to_string(stalled.join("signal")).unwrap_or_default(),
-        "TERM"
-    );
+    assert_eq!(stalled.text("signal").unwrap_or_default(), "TERM");
     // Only the archive is left, kept because the push failed; the login's folder is gone.
-    let left = sandbox.leftovers();
+    let left = doubles.sandbox.leftovers();
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(
         left[0]

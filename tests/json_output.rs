@@ -2,23 +2,27 @@
 //! and for every failure class, with the human text on stderr and no secret anywhere.
 //! Success and the login failure run real oras 1.3 against a real registry; the other
 //! failure classes are injected through the doubles in fixtures/doubles, since a real
-//! program cannot be made to fail at exactly that step.
+//! program cannot be made to fail at exactly that step. Through the doubles, on the strict
+//! 1.0.0 path, the document's commands are the very calls the doubles recorded.
 
 mod common;
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::doubles::{call_dirs, call_log, double, doubles_sandbox, push_args};
-use common::live::{Live, send_signal};
+use common::calls::call_names;
+use common::digest::sha256_hex;
+use common::doubles::{
+    ARCHIVE, Doubles, HELLO_REPO, PACK_REF, PROJECT as DOUBLE_PROJECT, REGISTRY as DOUBLE_REGISTRY,
+    double, json, push_with,
+};
+use common::live::send_signal;
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 
+/// The project of the pushes to a real registry.
 const PROJECT: &str = "spectro-oci-registry";
-/// What the doubles are told the registry is; nothing listens there.
-const DOUBLE_REGISTRY: &str = "127.0.0.1:5000";
 
 /// Parses stdout as exactly one JSON document: nothing before it, nothing after it but
 /// the final newline.
@@ -91,64 +95,10 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-// ------------------------------------------------------------------------- doubles
-
-/// A sandbox whose packpush runs use the doubles, the call log and the fake registry
-/// in its HOME.
-struct Doubles {
-    sandbox: Sandbox,
-}
-
-impl Doubles {
-    fn new(envs: &[(&str, &str)]) -> Doubles {
-        Doubles {
-            sandbox: doubles_sandbox(envs),
-        }
-    }
-
-    fn log(&self) -> PathBuf {
-        call_log(&self.sandbox)
-    }
-
-    fn args(extra: &[&str]) -> Vec<String> {
-        let mut all = vec!["--password-stdin", "--output", "json"];
-        all.extend_from_slice(extra);
-        push_args(
-            &[fixture_pack("hello-world")],
-            DOUBLE_REGISTRY,
-            PROJECT,
-            &all,
-        )
-    }
-
-    /// `packpush push hello-world --output json` through the doubles, password on stdin.
-    fn push(&self, extra: &[&str]) -> Run {
-        let args = Doubles::args(extra);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.sandbox.run(&args, &format!("{PASSWORD}\n"))
-    }
-
-    /// `(program, first argument)` of every recorded call, in order.
-    fn calls(&self) -> Vec<(String, String)> {
-        call_dirs(&self.sandbox)
-            .iter()
-            .map(|dir| {
-                let argv = fs::read(dir.join("argv")).unwrap_or_default();
-                let first = argv.split(|b| *b == 0).next().unwrap_or_default();
-                (
-                    fs::read_to_string(dir.join("program")).unwrap_or_default(),
-                    String::from_utf8_lossy(first).into_owned(),
-                )
-            })
-            .collect()
-    }
-}
-
 /// A failing push through the doubles: exit `code`, error class `class`, one document.
 #[track_caller]
 fn failing_push(envs: &[(&str, &str)], code: i32, class: &str) -> (Doubles, Value) {
-    let doubles = Doubles::new(envs);
-    let run = doubles.push(&[]);
+    let (doubles, run) = push_with(envs, &["--output", "json"]);
     run.assert_code(code);
     let doc = document(&run);
     assert_envelope(&doc, "push", code);
@@ -303,8 +253,8 @@ fn success_with_real_oras_1_3_describes_the_whole_run() {
 
 #[test]
 fn dry_run_prints_the_plan_as_json_and_runs_nothing() {
-    let doubles = Doubles::new(&[]);
-    let run = doubles.push(&["--dry-run"]);
+    let doubles = Doubles::new();
+    let run = doubles.push(&["--output", "json", "--dry-run"]);
     run.assert_code(0);
     let doc = document(&run);
     assert_envelope(&doc, "push", 0);
@@ -358,18 +308,16 @@ fn dry_run_prints_the_plan_as_json_and_runs_nothing() {
     );
     let pack = &doc["packs"][0];
     assert_eq!(pack["status"], "planned");
-    assert_eq!(
-        pack["reference"],
-        format!("{DOUBLE_REGISTRY}/{PROJECT}/spectro-packs/archive/hello-world:1.0.0").as_str()
-    );
+    assert_eq!(pack["reference"], PACK_REF);
     assert!(pack["manifest_digest"].is_null());
     // Only the version probes ran.
+    let calls = doubles.calls();
     assert_eq!(
-        doubles.calls(),
-        [
-            ("oras".to_string(), "version".to_string()),
-            ("tar".to_string(), "--version".to_string())
-        ]
+        calls
+            .iter()
+            .map(|c| (c.program.as_str(), c.argv[0].as_str()))
+            .collect::<Vec<_>>(),
+        [("oras", "version"), ("tar", "--version")]
     );
 }
 
@@ -537,29 +485,9 @@ fn verify_failure_is_class_verify() {
 /// Runs a push whose pack push sleeps, sends SIGINT to packpush once the double is
 /// asleep, and returns the run.
 fn interrupted_push() -> Run {
-    let doubles = Doubles::new(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
-    let live = Live::start(
-        &doubles.sandbox,
-        &Doubles::args(&[]),
-        &format!("{PASSWORD}\n"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let asleep = loop {
-        let found = fs::read_dir(doubles.log())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .find(|dir| {
-                fs::read_to_string(dir.join("call")).is_ok_and(|c| c == "push-pack")
-                    && dir.join("pid").exists()
-            });
-        if let Some(dir) = found {
-            break dir;
-        }
-        assert!(Instant::now() < deadline, "the pack push never started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let doubles = Doubles::with_env(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
+    let mut live = doubles.start(&["--output", "json"]);
+    let asleep = doubles.wait_until_asleep(&mut live, "push-pack");
     send_signal(live.pid(), libc::SIGINT);
     let started = Instant::now();
     let run = live.finish();
@@ -568,10 +496,7 @@ fn interrupted_push() -> Run {
         "packpush outlived SIGINT"
     );
     // The sleeping double was stopped by the same signal.
-    assert_eq!(
-        fs::read_to_string(asleep.join("signal")).unwrap_or_default(),
-        "INT"
-    );
+    assert_eq!(asleep.text("signal").unwrap_or_default(), "INT");
     run
 }
 
@@ -614,6 +539,122 @@ fn steps_not_reached_are_listed_as_not_run() {
             ("verify", "not_run"),
         ])
     );
+}
+
+// ------------------------------------------------ the strict path, through the doubles
+
+#[test]
+fn json_output_describes_the_run() {
+    let doubles = Doubles::new();
+    let run = doubles.push(&["--output", "json"]);
+    run.assert_code(0);
+    let report = document(&run);
+    assert_no_secret(&run, PASSWORD);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "push");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["registry"], DOUBLE_REGISTRY);
+    assert_eq!(report["project"], DOUBLE_PROJECT);
+    assert_eq!(report["tools"]["oras"]["version"], "1.0.0");
+    assert_eq!(report["tools"]["oras_mode"], "strict");
+    assert_eq!(report["error"], Value::Null);
+
+    // The steps, and in them every command that ran, as the doubles recorded it.
+    let json_steps = report["steps"].as_array().expect("steps");
+    let kinds: Vec<&str> = json_steps
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["login", "archive", "push_base", "push_pack", "verify"]
+    );
+    for step in json_steps {
+        assert_eq!(step["status"], "ok", "{step:#}");
+    }
+    let commands: Vec<&Value> = json_steps
+        .iter()
+        .flat_map(|s| s["commands"].as_array().expect("commands"))
+        .collect();
+    let calls = doubles.steps();
+    assert_eq!(commands.len(), calls.len(), "{report:#}");
+    for (command, call) in commands.iter().zip(&calls) {
+        let argv: Vec<&str> = command["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let program = if call.program == "oras" {
+            double("oras")
+        } else {
+            double("tar")
+        };
+        assert_eq!(argv[0], program);
+        assert_eq!(argv[1..], call.argv, "{command:#}");
+        assert_eq!(command["stdin_secret"], call.call == "login", "{command:#}");
+    }
+    // Step 4: the read-only look-up (answered "not found"), then the push.
+    let push_step = &json_steps[3]["commands"];
+    assert_eq!(push_step[0]["read_only"], true, "{push_step:#}");
+    assert_eq!(push_step[0]["exit_code"], 1, "{push_step:#}");
+    assert_eq!(push_step[1]["read_only"], false, "{push_step:#}");
+    assert_eq!(push_step[1]["exit_code"], 0, "{push_step:#}");
+
+    let packs = report["packs"].as_array().expect("packs");
+    assert_eq!(packs.len(), 1);
+    let pack = &packs[0];
+    let stored = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+    assert_eq!(
+        pack["manifest_digest"],
+        format!("sha256:{}", sha256_hex(&stored)).as_str()
+    );
+    let base = calls.iter().find(|c| c.call == "push-base").unwrap();
+    assert_eq!(
+        pack["base_digest"],
+        format!("sha256:{}", sha256_hex(&base.file("manifest.json"))).as_str()
+    );
+    assert_eq!(pack["name"], "hello-world");
+    assert_eq!(pack["version"], "1.0.0");
+    assert_eq!(pack["reference"], PACK_REF);
+    assert_eq!(pack["status"], "pushed");
+    assert_eq!(pack["archive_kept"], false);
+    assert_eq!(pack["layer"]["title"], ARCHIVE);
+    assert_eq!(
+        pack["layer"]["digest"],
+        json(&stored)["layers"][0]["digest"]
+    );
+    assert_eq!(pack["error"], Value::Null);
+}
+
+#[test]
+fn json_output_on_a_login_failure() {
+    let (doubles, run) = push_with(&[("ORAS_DOUBLE_FAIL", "login")], &["--output", "json"]);
+    run.assert_code(4);
+    assert_eq!(call_names(&doubles.steps()), ["login"]);
+    let report = document(&run);
+    assert_no_secret(&run, PASSWORD);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "push");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["exit_code"], 4);
+    assert_eq!(report["error"]["class"], "login", "{report:#}");
+    assert_eq!(report["error"]["exit_code"], 4);
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("step 1"),
+        "{report:#}"
+    );
+    let steps = report["steps"].as_array().expect("steps");
+    assert_eq!(steps[0]["kind"], "login");
+    assert_eq!(steps[0]["status"], "failed");
+    assert_eq!(steps[0]["commands"][0]["exit_code"], 1);
+    assert_eq!(report["packs"][0]["status"], "not_run", "{report:#}");
+    assert_eq!(report["packs"][0]["manifest_digest"], Value::Null);
 }
 
 // -------------------------------------------------------------------------- doctor

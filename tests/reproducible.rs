@@ -10,7 +10,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::packpush::{Sandbox, fixture_pack};
+use common::digest::sha256_file;
+use common::packpush::{Sandbox, arg, fixture_pack};
 use common::packs::copy_dir;
 use common::real::{push, report};
 use common::testbed::{self, Registry};
@@ -22,10 +23,6 @@ const CREATED: &str = "org.opencontainers.image.created";
 /// 2023-11-14T22:13:20Z.
 const EPOCH: u64 = 1_700_000_000;
 const EPOCH_RFC3339: &str = "2023-11-14T22:13:20Z";
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
 
 /// A "checkout" of hello-world at `parent/hello-world`: a fresh copy whose every file and
 /// folder has the modification time `mtime` (seconds since the epoch).
@@ -49,12 +46,6 @@ fn touch_all(dir: &Path, mtime: u64) {
         .status()
         .expect("run touch");
     assert!(status.success());
-}
-
-fn sha256_file(path: &Path) -> String {
-    packpush::digest::of_file(camino::Utf8Path::from_path(path).unwrap())
-        .unwrap_or_else(|e| panic!("hash {}: {e}", path.display()))
-        .0
 }
 
 /// The pack manifest and its digest, as skopeo reads them from `registry`.
@@ -205,7 +196,12 @@ fn two_runs_give_the_same_archive_and_the_second_uploads_nothing() {
         &sandbox,
         &registry,
         "repro",
-        &[s(&pack), "--reproducible", "--output-dir", s(out1.path())],
+        &[
+            arg(&pack),
+            "--reproducible",
+            "--output-dir",
+            arg(out1.path()),
+        ],
     );
     first.assert_code(0);
     let first = report(&first);
@@ -221,7 +217,12 @@ fn two_runs_give_the_same_archive_and_the_second_uploads_nothing() {
         &sandbox,
         &registry,
         "repro",
-        &[s(&pack), "--reproducible", "--output-dir", s(out2.path())],
+        &[
+            arg(&pack),
+            "--reproducible",
+            "--output-dir",
+            arg(out2.path()),
+        ],
     );
     second.assert_code(0);
     let second = report(&second);
@@ -257,10 +258,10 @@ fn two_checkouts_with_different_times_give_the_same_archive_and_manifests() {
         &registry_a,
         "repro",
         &[
-            s(&pack_a),
+            arg(&pack_a),
             "--reproducible",
             "--output-dir",
-            s(out_a.path()),
+            arg(out_a.path()),
         ],
     );
     run_a.assert_code(0);
@@ -269,10 +270,10 @@ fn two_checkouts_with_different_times_give_the_same_archive_and_manifests() {
         &registry_b,
         "repro",
         &[
-            s(&pack_b),
+            arg(&pack_b),
             "--reproducible",
             "--output-dir",
-            s(out_b.path()),
+            arg(out_b.path()),
         ],
     );
     run_b.assert_code(0);
@@ -321,14 +322,14 @@ fn two_checkouts_with_different_times_give_the_same_archive_and_manifests() {
         &sandbox,
         &registry_a,
         "plain",
-        &[s(&pack_a), "--output-dir", s(plain_a.path())],
+        &[arg(&pack_a), "--output-dir", arg(plain_a.path())],
     )
     .assert_code(0);
     push(
         &sandbox,
         &registry_b,
         "plain",
-        &[s(&pack_b), "--output-dir", s(plain_b.path())],
+        &[arg(&pack_b), "--output-dir", arg(plain_b.path())],
     )
     .assert_code(0);
     assert_ne!(
@@ -355,10 +356,10 @@ fn equal_file_times_without_source_date_epoch_give_equal_results() {
         &registry,
         "one",
         &[
-            s(&pack_a),
+            arg(&pack_a),
             "--reproducible",
             "--output-dir",
-            s(out_a.path()),
+            arg(out_a.path()),
         ],
     );
     run_a.assert_code(0);
@@ -367,10 +368,10 @@ fn equal_file_times_without_source_date_epoch_give_equal_results() {
         &registry,
         "two",
         &[
-            s(&pack_b),
+            arg(&pack_b),
             "--reproducible",
             "--output-dir",
-            s(out_b.path()),
+            arg(out_b.path()),
         ],
     );
     run_b.assert_code(0);
@@ -397,17 +398,17 @@ fn pigz_gives_a_valid_gzip_archive_with_the_same_content() {
         &registry,
         "pigz",
         &[
-            s(&fixture_pack(HELLO)),
+            arg(&fixture_pack(HELLO)),
             "--compress-program",
             "pigz",
             "--output-dir",
-            s(out_pigz.path()),
+            arg(out_pigz.path()),
         ],
     );
     run.assert_code(0);
     let argv = tar_argv(&report(&run));
     assert!(
-        argv.windows(2).any(|w| w[0] == "-I" && w[1] == s(&pigz)),
+        argv.windows(2).any(|w| w[0] == "-I" && w[1] == arg(&pigz)),
         "tar was not given -I {}: {argv:?}",
         pigz.display()
     );
@@ -415,7 +416,11 @@ fn pigz_gives_a_valid_gzip_archive_with_the_same_content() {
         &sandbox,
         &registry,
         "plain",
-        &[s(&fixture_pack(HELLO)), "--output-dir", s(out_plain.path())],
+        &[
+            arg(&fixture_pack(HELLO)),
+            "--output-dir",
+            arg(out_plain.path()),
+        ],
     )
     .assert_code(0);
 
@@ -457,12 +462,12 @@ fn reproducible_pigz_output_is_identical_across_runs() {
             &registry,
             "pigz",
             &[
-                s(pack),
+                arg(pack),
                 "--reproducible",
                 "--compress-program",
                 "pigz",
                 "--output-dir",
-                s(out.path()),
+                arg(out.path()),
             ],
         );
         run.assert_code(0);
@@ -486,10 +491,10 @@ fn reproducible_pigz_output_is_identical_across_runs() {
         &registry,
         "gzip",
         &[
-            s(&pack_a),
+            arg(&pack_a),
             "--reproducible",
             "--output-dir",
-            s(outs[2].path()),
+            arg(outs[2].path()),
         ],
     )
     .assert_code(0);
@@ -525,7 +530,12 @@ fn reproducible_is_refused_with_a_tar_that_is_not_gnu_tar() {
             &sandbox,
             &registry,
             "repro",
-            &[s(&fixture_pack(HELLO)), "--tar", s(&fake), "--reproducible"],
+            &[
+                arg(&fixture_pack(HELLO)),
+                "--tar",
+                arg(&fake),
+                "--reproducible",
+            ],
         );
         run.assert_code(3);
         let error = &run.stderr[run.stderr.find("error: ").expect("error line")..];
@@ -541,7 +551,7 @@ fn reproducible_is_refused_with_a_tar_that_is_not_gnu_tar() {
             &sandbox,
             &registry,
             "repro",
-            &[s(&fixture_pack(HELLO)), "--tar", s(&fake), "--dry-run"],
+            &[arg(&fixture_pack(HELLO)), "--tar", arg(&fake), "--dry-run"],
         )
         .assert_code(0);
     }

@@ -21,7 +21,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::doubles::{self, call_dirs, push_args};
+use common::calls::{calls, sleepers, wait_until_asleep};
+use common::doubles::{self, ONE_PACK_CALLS, push_args};
 use common::live::{Live, RUN_LIMIT, descendants, parents, send_signal, try_signal};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::testbed::{PASSWORD, Registry, Testbed, USER};
@@ -239,55 +240,18 @@ fn doubles_push(
     }
 }
 
-/// One call a double recorded.
-struct Call {
-    dir: PathBuf,
-}
-
-impl Call {
-    fn text(&self, name: &str) -> String {
-        fs::read_to_string(self.dir.join(name)).unwrap_or_default()
-    }
-
-    fn argv(&self) -> Vec<String> {
-        self.text("argv")
-            .split('\0')
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
-
-    fn flag(&self, flag: &str) -> Option<String> {
-        let argv = self.argv();
-        let at = argv.iter().position(|a| a == flag)?;
-        argv.get(at + 1).cloned()
-    }
-
-    /// `login`, `tar`, `push-base`, `push-pack`, `fetch`, `version`.
-    fn name(&self) -> String {
-        self.text("call")
-    }
-}
-
-fn calls(sandbox: &Sandbox) -> Vec<Call> {
-    call_dirs(sandbox)
-        .into_iter()
-        .map(|dir| Call { dir })
-        .collect()
-}
-
 /// Every recorded call saw no HARBOR_PASSWORD and no secret in its argv.
 #[track_caller]
 fn assert_calls_clean(what: &str, sandbox: &Sandbox, secret: &Secret) {
     for call in calls(sandbox) {
         assert_eq!(
-            call.text("env_has_harbor_password"),
+            call.env_has_harbor_password,
             "no",
             "{what}: {} had HARBOR_PASSWORD in its environment",
             call.dir.display()
         );
-        let forms = secret.found_in(call.text("argv").as_bytes());
-        assert!(forms.is_empty(), "{what}: {:?} has {forms:?}", call.argv());
+        let forms = secret.found_in(&call.file("argv"));
+        assert!(forms.is_empty(), "{what}: {:?} has {forms:?}", call.argv);
     }
 }
 
@@ -369,12 +333,12 @@ fn walk_pauses(live: &mut Live, sandbox: &Sandbox, secret: &Secret, source: Sour
     let mut config: Option<PathBuf> = None;
     loop {
         assert_no_docker_dir("during the run", sandbox);
-        for call in calls(sandbox) {
-            if done.contains(&call.dir) || !call.dir.join("pid").exists() {
+        for call in sleepers(sandbox) {
+            if done.contains(&call.dir) {
                 continue;
             }
-            let pid: i32 = call.text("pid").parse().expect("a pid");
-            let name = call.name();
+            let pid = call.pid().expect("a pid");
+            let name = call.call.clone();
             let family = descendants(live.pid());
             assert!(
                 family.contains(&pid),
@@ -447,19 +411,7 @@ fn paused_push_leaks_nothing(source: Source) {
 
     // Every child paused and was looked at: the look-up and both read-backs are fetches.
     let order: Vec<&str> = paused.iter().map(|p| p.call.as_str()).collect();
-    assert_eq!(
-        order,
-        [
-            "login",
-            "tar",
-            "push-base",
-            "fetch",
-            "push-pack",
-            "fetch",
-            "fetch"
-        ],
-        "{source:?}"
-    );
+    assert_eq!(order, ONE_PACK_CALLS, "{source:?}");
     assert!(paused.iter().all(|p| p.processes >= 2));
     assert_calls_clean("paused push", &sandbox, &secret);
     assert_nothing_leaked("paused push", &run, &sandbox, &secret);
@@ -567,11 +519,11 @@ fn run_case(case: &Case, extra: &[&str], source: Source) {
     // The login's file and its private folder are gone (an archive kept after a failed
     // push may stay).
     for call in calls(&sandbox) {
-        if call.name() == "login"
+        if call.call == "login"
             && let Some(config) = call.flag("--registry-config")
         {
             assert!(
-                !Path::new(&config).exists(),
+                !Path::new(config).exists(),
                 "{what}: {config} is left behind"
             );
         }
@@ -638,22 +590,11 @@ fn interrupted_after_login(signal: i32) {
     let sandbox = doubles_sandbox(Source::Stdin, &secret, &[("TAR_DOUBLE_SLEEP", STALL)]);
     let (args, stdin) = doubles_push(Source::Stdin, &secret, REGISTRY, &["--verbose"]);
     let mut live = Live::start(&sandbox, &args, &stdin);
-    let deadline = Instant::now() + RUN_LIMIT;
-    let (login, tar) = loop {
-        let calls = calls(&sandbox);
-        let find = |paused: bool, name: &str| {
-            calls
-                .iter()
-                .find(|c| c.name() == name && (!paused || c.dir.join("pid").exists()))
-                .map(|c| Call { dir: c.dir.clone() })
-        };
-        if let (Some(login), Some(tar)) = (find(false, "login"), find(true, "tar")) {
-            break (login, tar);
-        }
-        assert!(!live.exited(), "packpush ended before tar paused");
-        assert!(Instant::now() < deadline, "tar never paused");
-        thread::sleep(Duration::from_millis(5));
-    };
+    let tar = wait_until_asleep(&mut live, &sandbox, "tar");
+    let login = calls(&sandbox)
+        .into_iter()
+        .find(|c| c.call == "login")
+        .expect("the login ran before tar");
     let config = PathBuf::from(login.flag("--registry-config").expect("--registry-config"));
     assert_private_config(&sandbox, &config);
     assert!(
@@ -667,7 +608,7 @@ fn interrupted_after_login(signal: i32) {
     let run = live.finish();
     run.assert_code(128 + signal);
     assert_eq!(
-        tar.text("signal"),
+        tar.text("signal").unwrap_or_default(),
         if signal == libc::SIGINT {
             "INT"
         } else {
@@ -697,22 +638,11 @@ fn the_login_folder_is_private() {
     let sandbox = doubles_sandbox(Source::Stdin, &secret, &[("ORAS_DOUBLE_SLEEP", "login:30")]);
     let (args, stdin) = doubles_push(Source::Stdin, &secret, REGISTRY, &[]);
     let mut live = Live::start(&sandbox, &args, &stdin);
-    let deadline = Instant::now() + RUN_LIMIT;
-    let login = loop {
-        if let Some(call) = calls(&sandbox)
-            .into_iter()
-            .find(|c| c.name() == "login" && c.dir.join("pid").exists())
-        {
-            break call;
-        }
-        assert!(!live.exited(), "packpush ended before the login paused");
-        assert!(Instant::now() < deadline, "the login never paused");
-        thread::sleep(Duration::from_millis(5));
-    };
+    let login = wait_until_asleep(&mut live, &sandbox, "login");
     let config = PathBuf::from(login.flag("--registry-config").expect("--registry-config"));
     let folder = config.parent().expect("folder").to_owned();
     let folder_mode = mode(&folder);
-    end_pause(login.text("pid").parse().expect("pid"));
+    end_pause(login.pid().expect("pid"));
     live.finish().assert_code(0);
     assert_eq!(
         folder_mode,
@@ -740,13 +670,12 @@ fn a_given_registry_config_alone_holds_the_credential() {
         run.assert_code(0);
         // Every oras call used that file.
         for call in calls(&sandbox) {
-            let argv = call.argv();
-            if call.text("program") == "oras" && argv.first().map(String::as_str) != Some("version")
-            {
+            if call.program == "oras" && !call.is_probe() {
                 assert_eq!(
-                    call.flag("--registry-config").as_deref(),
+                    call.flag("--registry-config"),
                     Some(config_arg.as_str()),
-                    "{argv:?}"
+                    "{:?}",
+                    call.argv
                 );
             }
         }

@@ -1,14 +1,16 @@
 //! The testbed itself works: real oras 1.2 and 1.3 log in to and push to a real registry
-//! over plain HTTP and over TLS, and skopeo reads back the 1.0.0-shaped manifest.
+//! over plain HTTP and over TLS, and skopeo reads back the 1.0.0-shaped manifest; a stopped
+//! registry and a closed port refuse connections, and a held closed port stays closed.
 
 mod common;
 
 use std::fs;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
+use common::testbed::{self, ClosedPort, PASSWORD, Registry, Testbed, USER};
 use tempfile::TempDir;
 
 const REPO: &str = "proj/spectro-packs/archive/smoke";
@@ -156,4 +158,15 @@ fn stopped_registry_and_closed_port_refuse_connections() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("connection refused"), "{stderr}");
+}
+
+/// A held closed port refuses connections, and no other program can listen on it meanwhile,
+/// not even with SO_REUSEADDR (which std's listener sets, as Go's does).
+#[test]
+fn a_held_closed_port_refuses_connections_and_cannot_be_taken() {
+    let closed = ClosedPort::hold();
+    let error = TcpStream::connect(closed.addr()).expect_err("connected to a closed port");
+    assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{error}");
+    let taken = TcpListener::bind(closed.addr());
+    assert!(taken.is_err(), "another listener took {}", closed.addr());
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests; each test binary uses only part of them.
 #![allow(dead_code)]
 
+pub mod calls;
+pub mod digest;
 pub mod doubles;
 pub mod fs_snapshot;
 pub mod live;

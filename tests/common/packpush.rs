@@ -20,6 +20,37 @@ pub fn path_str(path: &Path) -> String {
     path.to_str().expect("UTF-8 path").to_owned()
 }
 
+/// `path` as one argument of a command line (the tests' paths are UTF-8).
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// Runs `command` to its end with `stdin` as its standard input; what it printed.
+pub fn run_command(mut command: Command, stdin: &str) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {:?}: {e}", command.get_program()));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait for the command");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
 /// A fresh, hermetic environment for one packpush run (or several).
 #[derive(Debug)]
 pub struct Sandbox {
@@ -38,6 +69,17 @@ pub struct Run {
 impl Run {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Panics, showing stderr, unless stderr holds `text`.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "{text:?} not on stderr:\n{}",
+            self.stderr
+        );
+        self
     }
 
     #[track_caller]
@@ -88,29 +130,7 @@ impl Sandbox {
 
     /// Runs packpush with `stdin` as its standard input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start packpush");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = child.wait_with_output().expect("wait packpush");
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        run_command(self.command(args), stdin)
     }
 
     /// Files left in the sandbox's TMPDIR (packpush must leave none after success).

@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -243,6 +244,13 @@ impl Registry {
         fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
 
+    /// Manifest writes the registry served under `repo` (after the host), from its access
+    /// log (one line per request): a push uploads one; a look-up or a read-back none.
+    pub fn manifest_puts(&self, repo: &str) -> usize {
+        let needle = format!("\"PUT /v2/{repo}/manifests/");
+        self.log().lines().filter(|l| l.contains(&needle)).count()
+    }
+
     /// The flags every `oras` command needs to reach this registry and trust it:
     /// `--plain-http`, or `--ca-file CERT`.
     pub fn oras_tls_args(&self) -> Vec<OsString> {
@@ -274,6 +282,52 @@ impl Registry {
 impl Drop for Registry {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A loopback port that refuses connections for as long as this value lives: a socket is
+/// bound to it but never listens, and (without SO_REUSEADDR) no other program can take the
+/// port meanwhile. For runs that must never reach a registry: whatever they do, nothing can
+/// be pushed there.
+#[derive(Debug)]
+pub struct ClosedPort {
+    /// Held, never read: it keeps the port taken.
+    socket: OwnedFd,
+    port: u16,
+}
+
+impl ClosedPort {
+    #[allow(unsafe_code)]
+    pub fn hold() -> ClosedPort {
+        let error = |call: &str| panic!("{call}: {}", std::io::Error::last_os_error());
+        // SAFETY: socket(2), bind(2) and getsockname(2) on a socket this function creates
+        // and owns from the start; `address` and `length` are valid for the sizes given.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            if fd < 0 {
+                error("socket");
+            }
+            let socket = OwnedFd::from_raw_fd(fd);
+            let mut address: libc::sockaddr_in = std::mem::zeroed();
+            address.sin_family = libc::AF_INET as libc::sa_family_t;
+            address.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+            let mut length = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            if libc::bind(socket.as_raw_fd(), (&raw const address).cast(), length) != 0 {
+                error("bind");
+            }
+            if libc::getsockname(socket.as_raw_fd(), (&raw mut address).cast(), &mut length) != 0 {
+                error("getsockname");
+            }
+            ClosedPort {
+                socket,
+                port: u16::from_be(address.sin_port),
+            }
+        }
+    }
+
+    /// `127.0.0.1:PORT`, as used in references.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 }
 

@@ -1,0 +1,118 @@
+//! Re-runs, through the `oras` and `tar` doubles in fixtures/doubles: the read-only look-up
+//! of each pack's tag before its push finds what an earlier run pushed, so a second push of
+//! the same pack is reported up to date and uploads nothing; changed content under the same
+//! version is refused (exit 6) and leaves the registry as it was, unless `--overwrite`.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+
+use common::calls::call_names;
+use common::digest::sha256_hex;
+use common::doubles::{BASE_REPO, Doubles, HELLO_REPO, ONE_PACK_CALLS, PACK_REF, json};
+use common::packpush::fixture_pack;
+use common::packs::copy_dir;
+
+#[test]
+fn a_second_push_of_the_same_pack_is_up_to_date_and_pushes_nothing() {
+    let doubles = Doubles::new();
+    doubles.push(&[]).assert_code(0);
+    let stored = doubles
+        .stored_by_tag(HELLO_REPO, "1.0.0")
+        .expect("the first run pushed the pack");
+    let digest = format!("sha256:{}", sha256_hex(&stored));
+
+    // Same sandbox, same registry, no --output-dir: tar runs again and gives the same
+    // archive; the look-up finds it and nothing is pushed for the pack.
+    let before = doubles.calls().len();
+    let run = doubles.push(&[]);
+    run.assert_code(0);
+    let steps = doubles.steps_after(before);
+    assert_eq!(
+        call_names(&steps),
+        ["login", "tar", "push-base", "fetch", "fetch", "fetch"]
+    );
+    assert!(steps[3].fetches(PACK_REF) && steps[4].fetches(PACK_REF));
+    assert_eq!(
+        steps[3].error, None,
+        "the look-up found the tag: {:#?}",
+        steps[3]
+    );
+    assert_eq!(steps[3].file("digest"), digest.as_bytes());
+    let base_digest = format!("sha256:{}", sha256_hex(&steps[2].file("manifest.json")));
+    assert!(steps[5].fetches(&format!("{BASE_REPO}@{base_digest}")));
+    assert!(run.all().contains("up to date"), "{}", run.all());
+    assert!(run.stdout.contains(&digest), "{}", run.stdout);
+    assert_eq!(
+        doubles.stored_by_tag(HELLO_REPO, "1.0.0"),
+        Some(stored.clone())
+    );
+    assert_eq!(doubles.leftover_names(), Vec::<String>::new());
+
+    // The same, as JSON.
+    let before = doubles.calls().len();
+    let run = doubles.push(&["--output", "json"]);
+    run.assert_code(0);
+    let steps = doubles.steps_after(before);
+    assert!(!steps.iter().any(|c| c.call == "push-pack"), "{steps:#?}");
+    let report = json(run.stdout.as_bytes());
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["packs"][0]["status"], "up_to_date", "{report:#}");
+    assert_eq!(report["packs"][0]["manifest_digest"], digest.as_str());
+    let push_step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "push_pack")
+        .expect("the push_pack step");
+    assert_eq!(push_step["status"], "skipped", "{push_step:#}");
+    assert_eq!(
+        doubles.calls().iter().filter(|c| c.call == "tar").count(),
+        3
+    );
+    assert_eq!(doubles.stored_by_tag(HELLO_REPO, "1.0.0"), Some(stored));
+}
+
+#[test]
+fn changed_content_under_the_same_version_is_refused_unless_overwrite() {
+    let doubles = Doubles::new();
+    let pack = doubles.home().join("packs").join("hello-world");
+    copy_dir(&fixture_pack("hello-world"), &pack);
+    let packs = [pack.clone()];
+    doubles.push_packs(&packs, &[]).assert_code(0);
+    let first = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+
+    let mut values = fs::OpenOptions::new()
+        .append(true)
+        .open(pack.join("values.yaml"))
+        .unwrap();
+    writeln!(values, "# changed after the first push").unwrap();
+    drop(values);
+
+    let before = doubles.calls().len();
+    let run = doubles.push_packs(&packs, &[]);
+    run.assert_code(6);
+    assert_eq!(
+        call_names(&doubles.steps_after(before)),
+        ["login", "tar", "push-base", "fetch"]
+    );
+    run.assert_stderr_has("different content");
+    run.assert_stderr_has("--overwrite");
+    assert_eq!(
+        doubles.stored_by_tag(HELLO_REPO, "1.0.0"),
+        Some(first.clone())
+    );
+
+    let before = doubles.calls().len();
+    let run = doubles.push_packs(&packs, &["--overwrite"]);
+    run.assert_code(0);
+    let steps = doubles.steps_after(before);
+    assert_eq!(call_names(&steps), ONE_PACK_CALLS);
+    let now = doubles.stored_by_tag(HELLO_REPO, "1.0.0").unwrap();
+    assert_eq!(now, steps[4].file("manifest.json"));
+    assert_ne!(
+        json(&now)["layers"][0]["digest"],
+        json(&first)["layers"][0]["digest"]
+    );
+}
