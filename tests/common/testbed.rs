@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -297,32 +297,21 @@ pub struct ClosedPort {
 }
 
 impl ClosedPort {
-    #[allow(unsafe_code)]
     pub fn hold() -> ClosedPort {
-        let error = |call: &str| panic!("{call}: {}", std::io::Error::last_os_error());
-        // SAFETY: socket(2), bind(2) and getsockname(2) on a socket this function creates
-        // and owns from the start; `address` and `length` are valid for the sizes given.
-        unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            if fd < 0 {
-                error("socket");
-            }
-            let socket = OwnedFd::from_raw_fd(fd);
-            let mut address: libc::sockaddr_in = std::mem::zeroed();
-            address.sin_family = libc::AF_INET as libc::sa_family_t;
-            address.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
-            let mut length = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            if libc::bind(socket.as_raw_fd(), (&raw const address).cast(), length) != 0 {
-                error("bind");
-            }
-            if libc::getsockname(socket.as_raw_fd(), (&raw mut address).cast(), &mut length) != 0 {
-                error("getsockname");
-            }
-            ClosedPort {
-                socket,
-                port: u16::from_be(address.sin_port),
-            }
-        }
+        use rustix::net::{AddressFamily, SocketAddrV4, SocketFlags, SocketType};
+        let socket = rustix::net::socket_with(
+            AddressFamily::INET,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .expect("socket");
+        rustix::net::bind(&socket, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).expect("bind");
+        let address = rustix::net::getsockname(&socket).expect("getsockname");
+        let port = SocketAddrV4::try_from(address)
+            .expect("an IPv4 address")
+            .port();
+        ClosedPort { socket, port }
     }
 
     /// `127.0.0.1:PORT`, as used in references.
