@@ -132,6 +132,78 @@ pub struct TlsArgs {
     pub ca_file: Option<Utf8PathBuf>,
 }
 
+/// How long each command may take, and how often a command that failed
+/// for a transient reason is tried again.
+#[derive(Debug, Args, Clone, PartialEq, Eq)]
+pub struct LimitArgs {
+    /// Stop a command (oras, tar, and everything it started) that reads and
+    /// writes nothing for this long, e.g. a registry that accepts the
+    /// connection and never answers (e.g. 30s, 5m; at least 1s); the command
+    /// is then tried again like any transient failure. `none` waits as long
+    /// as it takes.
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_STALL_TIMEOUT, value_parser = Limit::parse)]
+    pub stall_timeout: Limit,
+    /// Stop any oras or tar command that runs longer than this, whatever it
+    /// does (e.g. 30m, 2h; at least 1s). The limit applies to each try of
+    /// each command on its own, not to a whole step or run. Default: none.
+    #[arg(long, value_name = "DURATION", default_value = "none", value_parser = Limit::parse)]
+    pub timeout: Limit,
+    /// Try a registry command again this many times after a transient
+    /// failure (could not connect, connection reset or closed, TLS handshake
+    /// time-out, HTTP 408, 429, 500, 502, 503, 504, a stalled or timed-out
+    /// command), with growing pauses (about 1 s, 2 s, 4 s, ... up to 30 s).
+    /// Never for refused credentials, a missing project, an immutable tag, a
+    /// rejected manifest or anything local.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RETRIES, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
+}
+
+pub const DEFAULT_STALL_TIMEOUT: &str = "60s";
+pub const DEFAULT_RETRIES: u32 = 3;
+
+impl Default for LimitArgs {
+    /// The defaults the command line has.
+    fn default() -> Self {
+        LimitArgs {
+            stall_timeout: Limit::parse(DEFAULT_STALL_TIMEOUT).unwrap_or(Limit(None)),
+            timeout: Limit(None),
+            retries: DEFAULT_RETRIES,
+        }
+    }
+}
+
+/// A time limit, or none (`none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub Option<std::time::Duration>);
+
+impl Limit {
+    /// `none`, or a duration of at least one second (`90s`, `10m`, `1h`).
+    pub fn parse(value: &str) -> Result<Limit, String> {
+        if matches!(value.trim(), "none" | "off") {
+            return Ok(Limit(None));
+        }
+        let duration = humantime::parse_duration(value.trim()).map_err(|e| {
+            format!("'{value}' is not a duration: {e} (write e.g. 90s, 10m or 1h, or none)")
+        })?;
+        if duration < std::time::Duration::from_secs(1) {
+            return Err(format!(
+                "'{value}' is shorter than one second, which no command can finish in \
+                 (write e.g. 90s or 10m, or none for no limit)"
+            ));
+        }
+        Ok(Limit(Some(duration)))
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("none"),
+            Some(duration) => write!(f, "{}", humantime::format_duration(duration)),
+        }
+    }
+}
+
 /// How results are reported.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
@@ -230,10 +302,8 @@ pub struct PushArgs {
     /// passed to tar as `-I PROG`.
     #[arg(long, value_name = "PROG")]
     pub compress_program: Option<String>,
-    /// Stop any oras or tar command that runs longer than this (e.g. 90s, 10m, 1h).
-    /// The limit applies to each command on its own, not to a whole step or run.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub timeout: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 
     #[command(flatten)]
     pub report: OutputArgs,
@@ -273,14 +343,8 @@ pub struct GuideArgs {
     /// Compress with this program instead of gzip (e.g. pigz).
     #[arg(long, value_name = "PROG")]
     pub compress_program: Option<String>,
-    /// Stop any oras or tar command that runs longer than this (e.g. 90s, 10m), as for push.
-    #[arg(long, value_name = "DURATION", value_parser = duration_text)]
-    pub timeout: Option<String>,
-}
-
-/// A duration as typed, once humantime accepts it (it is passed on to push as is).
-fn duration_text(value: &str) -> Result<String, humantime::DurationError> {
-    humantime::parse_duration(value).map(|_| value.to_string())
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -311,5 +375,25 @@ mod tests {
     #[test]
     fn definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn limits_are_none_or_at_least_a_second() {
+        assert_eq!(Limit::parse("none"), Ok(Limit(None)));
+        assert_eq!(
+            Limit::parse("90s"),
+            Ok(Limit(Some(std::time::Duration::from_secs(90))))
+        );
+        assert_eq!(Limit::parse("1s").unwrap().to_string(), "1s");
+        assert_eq!(Limit::parse("1h 30m").unwrap().to_string(), "1h 30m");
+        for short in ["0s", "1ms", "999ms"] {
+            assert!(
+                Limit::parse(short)
+                    .unwrap_err()
+                    .contains("shorter than one second"),
+                "{short}"
+            );
+        }
+        assert!(Limit::parse("soon").unwrap_err().contains("not a duration"));
     }
 }

@@ -98,6 +98,53 @@ pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
     hints
 }
 
+/// HTTP statuses of an overloaded or briefly unavailable registry (or of a
+/// load balancer in front of it): worth trying again.
+const TRANSIENT_STATUS: &[(u16, &str)] = &[
+    (408, "Request Timeout"),
+    (429, "Too Many Requests"),
+    (500, "Internal Server Error"),
+    (502, "Bad Gateway"),
+    (503, "Service Unavailable"),
+    (504, "Gateway Timeout"),
+];
+
+/// Failures of the link, and what to call them.
+const TRANSIENT_LINK: &[(&str, &str)] = &[
+    ("connection refused", "could not connect"),
+    ("no route to host", "could not connect"),
+    ("network is unreachable", "could not connect"),
+    ("connection reset", "connection reset"),
+    ("broken pipe", "connection closed"),
+    ("unexpected eof", "connection closed"),
+    ("use of closed network connection", "connection closed"),
+    ("server closed idle connection", "connection closed"),
+    ("connection closed", "connection closed"),
+    ("tls handshake timeout", "TLS handshake time-out"),
+    ("i/o timeout", "no answer (i/o timeout)"),
+];
+
+/// Whether oras's error says the link or an overloaded registry failed (a
+/// failure that may pass), and what to call it; `None` for everything
+/// else: refused credentials, a missing project, an immutable tag, a
+/// rejected manifest, anything local.
+pub fn transient(stderr: &str) -> Option<String> {
+    let text = stderr.to_ascii_lowercase();
+    for (code, name) in TRANSIENT_STATUS {
+        if text.contains(&format!("status code {code}")) {
+            return Some(format!("{code} {name}"));
+        }
+    }
+    if let Some((_, name)) = TRANSIENT_LINK.iter().find(|(p, _)| text.contains(p)) {
+        return Some((*name).to_string());
+    }
+    // Go's net/http says a connection that closed mid-answer with a bare
+    // `: EOF` at the end of the error.
+    text.lines()
+        .any(|l| l.trim_end().ends_with(": eof"))
+        .then(|| "connection closed".to_string())
+}
+
 /// Hints for tar's known failures.
 pub fn archive_hints(stderr: &str) -> Vec<String> {
     let text = stderr.to_ascii_lowercase();
@@ -305,6 +352,68 @@ mod tests {
             "p",
         );
         assert!(h.iter().any(|h| h.contains("address and port")));
+    }
+
+    #[test]
+    fn transient_failures_are_told_from_lasting_ones() {
+        for (stderr, reason) in [
+            (
+                "Error: PUT \"http://r/v2/p/manifests/1\": response status code 503: Service Unavailable",
+                "503 Service Unavailable",
+            ),
+            (
+                "Error response from registry: GET \"http://r/v2/\": response status code 502: Bad Gateway",
+                "502 Bad Gateway",
+            ),
+            (
+                "Error: HEAD \"http://r/v2/p/blobs/sha256:1\": response status code 429: Too Many Requests",
+                "429 Too Many Requests",
+            ),
+            (
+                "Error: Get \"http://127.0.0.1:5005/v2/\": dial tcp 127.0.0.1:5005: connect: connection refused",
+                "could not connect",
+            ),
+            (
+                "Error: Put \"http://r/v2/p/blobs/uploads/x\": write tcp 127.0.0.1:1->127.0.0.1:2: write: connection reset by peer",
+                "connection reset",
+            ),
+            (
+                "Error: Put \"http://r/v2/p/blobs/uploads/x\": EOF",
+                "connection closed",
+            ),
+            (
+                "Error: Get \"https://r/v2/\": net/http: TLS handshake timeout",
+                "TLS handshake time-out",
+            ),
+        ] {
+            assert_eq!(transient(stderr).as_deref(), Some(reason), "{stderr}");
+        }
+        for lasting in [
+            "Error: GET \"http://r/v2/\": response status code 401: unauthorized: authentication required",
+            "Error: PUT \"http://r/v2/p/manifests/1\": response status code 412: Precondition Failed: immutable",
+            "Error: PUT \"http://r/v2/p/manifests/1\": response status code 400: manifest invalid",
+            "Error response from registry: failed to push: denied: requested access to the resource is denied",
+            "Error: Head \"https://r/v2/\": x509: certificate signed by unknown authority",
+            "Error: Get \"http://harbor:5000/v2/\": dial tcp: lookup harbor: no such host",
+            "Error: open mypack-1.0.0.tar.gz: no such file or directory",
+        ] {
+            assert_eq!(transient(lasting), None, "{lasting}");
+        }
+        // Every failure recorded against a real registry: a stopped registry
+        // is the one transient cause among them.
+        for version in VERSIONS {
+            let log = transcript(&format!("{version}/flow.log"));
+            for (title, stderr) in failures(&log) {
+                assert_eq!(transient(&stderr), None, "{version} {title}: {stderr}");
+            }
+        }
+        for (title, stderr) in failures(&transcript("registry-stopped.log")) {
+            assert_eq!(
+                transient(&stderr).as_deref(),
+                Some("could not connect"),
+                "{title}: {stderr}"
+            );
+        }
     }
 
     #[test]

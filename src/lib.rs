@@ -28,6 +28,7 @@ pub mod signals;
 pub mod tools;
 pub mod ui;
 pub mod verify;
+pub mod workdir;
 
 use clap::{CommandFactory, FromArgMatches};
 

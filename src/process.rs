@@ -6,9 +6,12 @@
 //! every child's environment. The caller judges the exit status, so errors
 //! can carry the exact command and the tail of its stderr.
 //!
-//! A signal caught while a child runs (see `signals`) stops the child: a
-//! terminal's Ctrl-C already reaches it through the process group, SIGTERM
-//! is forwarded, and the caller gets `Interrupted`.
+//! Every child runs in a process group of its own, so that everything it
+//! starts (a wrapper script's real oras, tar's gzip) can be stopped with it:
+//! a signal caught while it runs (see `signals`) is forwarded to the group
+//! and the caller gets `Interrupted`; a time limit or a stall stops the
+//! group; and what a command leaves running when it exits is stopped too.
+//! No process packpush starts outlives the command it belongs to.
 
 use std::io;
 use std::os::unix::process::ExitStatusExt;
@@ -45,6 +48,9 @@ pub struct Command {
     pub read_only: bool,
     /// packpush reads what it prints on stdout (a manifest, a version).
     pub capture: bool,
+    /// It talks to the registry: a failure of the link or of an overloaded
+    /// registry is worth trying again.
+    pub network: bool,
 }
 
 impl Command {
@@ -63,7 +69,14 @@ impl Command {
             stdin_secret: false,
             read_only: false,
             capture: false,
+            network: false,
         }
+    }
+
+    /// A command that talks to the registry.
+    pub fn over_the_network(mut self) -> Command {
+        self.network = true;
+        self
     }
 
     /// The password goes to its stdin.
@@ -164,6 +177,19 @@ pub enum RunError {
     Interrupted(i32),
     /// The child ran longer than the time limit and was stopped.
     TimedOut(Duration),
+    /// The child (and everything it started) did no input or output for
+    /// this long and was stopped.
+    Stalled(Duration),
+}
+
+/// How long a command may run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Stopped after this long, whatever it does (`--timeout`).
+    pub total: Option<Duration>,
+    /// Stopped after this long without any input or output by any of its
+    /// processes (`--stall-timeout`).
+    pub stall: Option<Duration>,
 }
 
 /// Where a child's stdout goes when it is not captured.
@@ -177,20 +203,76 @@ pub enum Echo {
     Hidden,
 }
 
-/// Runs one command to completion.
+/// How often a running child is looked at.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Runs one command to completion, in a process group of its own: a time
+/// limit, a stall or a signal stops the whole group, and whatever the
+/// command left running when it exited is stopped too, so that no process
+/// outlives it.
 pub fn run(
     command: &Command,
     secret: Option<&Secret>,
     echo: Echo,
-    timeout: Option<Duration>,
+    limits: Limits,
 ) -> Result<Outcome, RunError> {
     if let Some(sig) = signals::pending() {
         return Err(RunError::Interrupted(sig));
     }
+    let started = Instant::now();
+    let handle = expression(command, secret, echo)
+        .start()
+        .map_err(RunError::Spawn)?;
+    let group = Group::of(&handle);
+    let deadline = limits.total.map(|t| started + t);
+    let mut stall = limits.stall.map(|limit| StallWatch::new(group, limit));
+    loop {
+        group.stop_leftovers_once_the_leader_exited();
+        match handle.try_wait() {
+            Ok(Some(output)) => {
+                group.kill_rest();
+                // A child that died of the signal packpush received is an
+                // interruption, not a failure.
+                if let Some(sig) = signals::pending() {
+                    return Err(RunError::Interrupted(sig));
+                }
+                return Ok(outcome(output, started));
+            }
+            Ok(None) => {}
+            Err(err) => return Err(RunError::Spawn(err)),
+        }
+        let stopped = if let Some(sig) = signals::pending() {
+            Some((sig, RunError::Interrupted(sig)))
+        } else if deadline.is_some_and(|d| Instant::now() >= d) {
+            Some((
+                libc::SIGTERM,
+                RunError::TimedOut(limits.total.unwrap_or_default()),
+            ))
+        } else {
+            stall
+                .as_mut()
+                .and_then(StallWatch::stalled)
+                .map(|limit| (libc::SIGTERM, RunError::Stalled(limit)))
+        };
+        if let Some((sig, error)) = stopped {
+            stop(&handle, group, sig);
+            return Err(error);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The duct expression of a command: argv, folder, stdin, what is
+/// captured, no secret in the environment, a process group of its own.
+fn expression(command: &Command, secret: Option<&Secret>, echo: Echo) -> duct::Expression {
     let mut expr = duct::cmd(command.program.path.as_str(), &command.args)
         .dir(command.cwd.as_std_path())
         .stderr_capture()
-        .unchecked();
+        .unchecked()
+        .before_spawn(|cmd| {
+            std::os::unix::process::CommandExt::process_group(cmd, 0);
+            Ok(())
+        });
     for name in SECRET_ENV {
         expr = expr.env_remove(name);
     }
@@ -198,71 +280,189 @@ pub fn run(
         (true, Some(secret)) => expr.stdin_bytes(secret.expose().as_bytes()),
         _ => expr.stdin_null(),
     };
-    expr = if command.capture || echo == Echo::Hidden {
+    if command.capture || echo == Echo::Hidden {
         expr.stdout_capture()
     } else if echo == Echo::Stderr {
         expr.stdout_to_stderr()
     } else {
         expr
-    };
-
-    let started = Instant::now();
-    let handle = expr.start().map_err(RunError::Spawn)?;
-    let deadline = timeout.map(|t| started + t);
-    loop {
-        match handle.wait_timeout(Duration::from_millis(20)) {
-            Ok(Some(output)) => {
-                // A terminal's Ctrl-C (or a CI cancel) reaches the whole process
-                // group: a child that died of it is an interruption, not a failure.
-                if let Some(sig) = signals::pending() {
-                    return Err(RunError::Interrupted(sig));
-                }
-                let status = output.status;
-                let exit = match (status.code(), status.signal()) {
-                    (Some(code), _) => Exit::Code(code),
-                    (None, Some(sig)) => Exit::Signal(sig),
-                    (None, None) => Exit::Code(-1),
-                };
-                return Ok(Outcome {
-                    exit,
-                    stdout: output.stdout.clone(),
-                    stderr: output.stderr.clone(),
-                    duration: started.elapsed(),
-                });
-            }
-            Ok(None) => {}
-            Err(err) => return Err(RunError::Spawn(err)),
-        }
-        if let Some(sig) = signals::pending() {
-            stop(&handle, sig);
-            return Err(RunError::Interrupted(sig));
-        }
-        if let Some(deadline) = deadline
-            && Instant::now() >= deadline
-        {
-            stop(&handle, libc::SIGTERM);
-            return Err(RunError::TimedOut(timeout.unwrap_or_default()));
-        }
     }
 }
 
-/// Asks the child to stop with `sig`, then kills it if it has not exited
-/// within two seconds; always reaps it.
-fn stop(handle: &duct::Handle, sig: i32) {
-    use rustix::process::{Pid, Signal, kill_process};
+fn outcome(output: &std::process::Output, started: Instant) -> Outcome {
+    let status = output.status;
+    let exit = match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        (None, None) => Exit::Code(-1),
+    };
+    Outcome {
+        exit,
+        stdout: output.stdout.clone(),
+        stderr: output.stderr.clone(),
+        duration: started.elapsed(),
+    }
+}
 
-    let signal = Signal::from_named_raw(sig).unwrap_or(Signal::TERM);
-    for pid in handle.pids() {
-        // A pid we started and have not reaped yet. A child that has just
-        // exited is no error: the wait below reaps it.
-        if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
-            let _ = kill_process(pid, signal);
+/// The process group a command runs in; its id is the command's own pid.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    leader: Option<rustix::process::Pid>,
+}
+
+impl Group {
+    fn of(handle: &duct::Handle) -> Group {
+        let leader = handle
+            .pids()
+            .first()
+            .and_then(|pid| i32::try_from(*pid).ok())
+            .and_then(rustix::process::Pid::from_raw);
+        Group { leader }
+    }
+
+    /// Sends `signal` to every process of the group; whether any was left
+    /// to receive it.
+    fn kill(self, signal: rustix::process::Signal) -> bool {
+        self.leader
+            .is_some_and(|leader| rustix::process::kill_process_group(leader, signal).is_ok())
+    }
+
+    /// Kills what is left of the group and waits (a little) until it is gone.
+    fn kill_rest(self) {
+        if !self.kill(rustix::process::Signal::KILL) {
+            return;
+        }
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until && self.alive() {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
-    if matches!(handle.wait_timeout(Duration::from_secs(2)), Ok(Some(_))) {
-        return;
+
+    /// Whether a process of the group is still running (not a zombie).
+    fn alive(self) -> bool {
+        let Some(leader) = self.leader else {
+            return false;
+        };
+        let pgid = leader.as_raw_nonzero().get();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .any(|pid| stat_of(pid).is_some_and(|stat| stat.pgrp == pgid && stat.state != 'Z'))
     }
-    let _ = handle.kill();
+
+    /// Once the command itself has exited (not yet reaped, so its id cannot
+    /// be reused), what it left running is killed: a process that still
+    /// holds its output open would keep the command from ending.
+    fn stop_leftovers_once_the_leader_exited(self) {
+        use rustix::process::{WaitId, WaitIdOptions, waitid};
+        let Some(leader) = self.leader else { return };
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG;
+        if let Ok(Some(_)) = waitid(WaitId::Pid(leader), options) {
+            self.kill_rest();
+        }
+    }
+
+    /// What every process of the group has read and written so far.
+    fn io(self) -> Vec<(i32, u64, u64)> {
+        let Some(leader) = self.leader else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut found: Vec<(i32, u64, u64)> = entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| group_of(*pid) == Some(leader.as_raw_nonzero().get()))
+            .filter_map(|pid| {
+                let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+                let field = |name: &str| {
+                    io.lines()
+                        .find_map(|l| l.strip_prefix(name)?.trim().parse::<u64>().ok())
+                };
+                Some((pid, field("rchar:")?, field("wchar:")?))
+            })
+            .collect();
+        found.sort_unstable();
+        found
+    }
+}
+
+/// What /proc says of a process: its state and process group.
+struct Stat {
+    state: char,
+    pgrp: i32,
+}
+
+/// Fields 3 and 5 of a process's stat line.
+fn stat_of(pid: i32) -> Option<Stat> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count
+    // from the last ')'.
+    let mut rest = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    let pgrp = rest.nth(1)?.parse().ok()?;
+    Some(Stat { state, pgrp })
+}
+
+/// The process group of `pid`.
+fn group_of(pid: i32) -> Option<i32> {
+    stat_of(pid).map(|s| s.pgrp)
+}
+
+/// Notices a command that does nothing: none of its processes reads or
+/// writes anything (files, pipes, the network) for the limit.
+struct StallWatch {
+    group: Group,
+    limit: Duration,
+    last: Vec<(i32, u64, u64)>,
+    since: Instant,
+    looked: Instant,
+}
+
+impl StallWatch {
+    /// How often the group's counters are read.
+    const EVERY: Duration = Duration::from_millis(500);
+
+    fn new(group: Group, limit: Duration) -> StallWatch {
+        let now = Instant::now();
+        StallWatch {
+            group,
+            limit,
+            last: Vec::new(),
+            since: now,
+            looked: now,
+        }
+    }
+
+    /// `Some(limit)` once nothing has moved for the limit.
+    fn stalled(&mut self) -> Option<Duration> {
+        let now = Instant::now();
+        if now.duration_since(self.looked) < Self::EVERY {
+            return None;
+        }
+        self.looked = now;
+        let io = self.group.io();
+        if io != self.last {
+            self.last = io;
+            self.since = now;
+        }
+        (now.duration_since(self.since) >= self.limit).then_some(self.limit)
+    }
+}
+
+/// Asks the whole group to stop with `sig`, then kills it if the command
+/// has not ended within two seconds; always reaps it.
+fn stop(handle: &duct::Handle, group: Group, sig: i32) {
+    let signal =
+        rustix::process::Signal::from_named_raw(sig).unwrap_or(rustix::process::Signal::TERM);
+    group.kill(signal);
+    let ended = matches!(handle.wait_timeout(Duration::from_secs(2)), Ok(Some(_)));
+    group.kill_rest();
+    if !ended {
+        let _ = handle.kill();
+    }
 }
 
 #[cfg(test)]
@@ -280,6 +480,18 @@ mod tests {
             args.iter().map(|s| s.to_string()).collect(),
             "/".into(),
         )
+    }
+
+    fn sh(script: &str) -> Command {
+        command("sh", &["-c", script])
+    }
+
+    fn run_limited(command: &Command, limits: Limits) -> Result<Outcome, RunError> {
+        run(command, None, Echo::Hidden, limits)
+    }
+
+    fn unlimited(command: &Command) -> Outcome {
+        run_limited(command, Limits::default()).unwrap()
     }
 
     #[test]
@@ -307,22 +519,10 @@ mod tests {
 
     #[test]
     fn reports_exit_codes_and_signals() {
-        let out = run(
-            &command("sh", &["-c", "echo oops >&2; exit 3"]),
-            None,
-            Echo::Hidden,
-            None,
-        )
-        .unwrap();
+        let out = unlimited(&sh("echo oops >&2; exit 3"));
         assert_eq!(out.exit, Exit::Code(3));
         assert_eq!(out.stderr_tail(5), ["oops"]);
-        let out = run(
-            &command("sh", &["-c", "kill -9 $$"]),
-            None,
-            Echo::Hidden,
-            None,
-        )
-        .unwrap();
+        let out = unlimited(&sh("kill -9 $$"));
         assert_eq!(out.exit, Exit::Signal(9));
         assert!(out.exit.describe().contains("SIGKILL"));
     }
@@ -332,22 +532,116 @@ mod tests {
         let mut c = command("cat", &[]).with_secret_on_stdin();
         c.capture = true;
         let secret = Secret::new("s3cret".into());
-        let out = run(&c, Some(&secret), Echo::Hidden, None).unwrap();
+        let out = run(&c, Some(&secret), Echo::Hidden, Limits::default()).unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "s3cret");
         c.stdin_secret = false;
-        let out = run(&c, Some(&secret), Echo::Hidden, None).unwrap();
+        let out = run(&c, Some(&secret), Echo::Hidden, Limits::default()).unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     }
 
     #[test]
     fn missing_program_is_a_spawn_error() {
-        let err = run(&command("/nonexistent/prog", &[]), None, Echo::Hidden, None).unwrap_err();
+        let err = run_limited(&command("/nonexistent/prog", &[]), Limits::default()).unwrap_err();
         assert!(matches!(err, RunError::Spawn(_)));
     }
 
+    /// The pids of every running (not zombie) process whose process group is `pgid`.
+    fn members(pgid: i32) -> Vec<i32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| stat_of(*pid).is_some_and(|s| s.pgrp == pgid && s.state != 'Z'))
+            .collect()
+    }
+
+    /// A command that forks (as a wrapper script does) and writes the
+    /// process group it runs in to `marker` before it waits.
+    fn forking(marker: &std::path::Path, then: &str) -> Command {
+        sh(&format!(
+            "sleep 300 & sleep 300 & cut -d' ' -f5 /proc/$$/stat > {}; {then}",
+            marker.display()
+        ))
+    }
+
+    fn group_in(marker: &std::path::Path) -> i32 {
+        std::fs::read_to_string(marker)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_command_runs_in_a_process_group_of_its_own() {
+        let out = unlimited(&sh("cut -d' ' -f5 /proc/$$/stat; echo $$"));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(words.len(), 2, "{text}");
+        assert_eq!(words[0], words[1], "the group is the command's own");
+        assert_ne!(
+            words[0].parse::<i32>().unwrap(),
+            rustix::process::getpgrp().as_raw_nonzero().get()
+        );
+    }
+
+    #[test]
+    fn a_time_limit_stops_everything_the_command_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("pgid");
+        let limits = Limits {
+            total: Some(Duration::from_millis(700)),
+            stall: None,
+        };
+        let err = run_limited(&forking(&marker, "wait"), limits).unwrap_err();
+        assert!(matches!(err, RunError::TimedOut(_)), "{err:?}");
+        assert_eq!(members(group_in(&marker)), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn what_a_command_leaves_running_is_stopped_when_it_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("pgid");
+        let started = Instant::now();
+        // The background sleeps hold the captured output open.
+        let out = unlimited(&forking(&marker, "exit 0"));
+        assert_eq!(out.exit, Exit::Code(0));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(members(group_in(&marker)), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn a_command_that_does_nothing_is_stopped_as_stalled() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("pgid");
+        let limits = Limits {
+            total: Some(Duration::from_secs(20)),
+            stall: Some(Duration::from_millis(1500)),
+        };
+        let started = Instant::now();
+        let err = run_limited(&forking(&marker, "wait"), limits).unwrap_err();
+        assert!(matches!(err, RunError::Stalled(_)), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(members(group_in(&marker)), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn a_command_that_reads_or_writes_is_not_stalled() {
+        let limits = Limits {
+            total: None,
+            stall: Some(Duration::from_millis(1500)),
+        };
+        // Slow, but writing all along: 3.2 s in all, never 1.5 s without output.
+        let out = run_limited(
+            &sh("for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.4; done"),
+            limits,
+        )
+        .unwrap();
+        assert_eq!(out.exit, Exit::Code(0));
+    }
+
     /// A small shell program that writes which signal reached it into
-    /// `marker`, then exits.
-    fn trapping(marker: &std::path::Path) -> duct::Handle {
+    /// `marker`, then exits; started as the runner starts commands.
+    fn trapping(marker: &std::path::Path) -> (duct::Handle, Group) {
         let script = format!(
             "trap 'echo INT > {0}; exit 0' INT; trap 'echo TERM > {0}; exit 0' TERM; \
              echo ready > {0}.ready; while :; do sleep 0.05; done",
@@ -355,7 +649,13 @@ mod tests {
         );
         let program = marker.with_extension("sh");
         std::fs::write(&program, script).unwrap();
-        let handle = duct::cmd!("sh", &program).unchecked().start().unwrap();
+        let handle = expression(
+            &command("sh", &[program.to_str().unwrap()]),
+            None,
+            Echo::Hidden,
+        )
+        .start()
+        .unwrap();
         let ready = marker.with_extension("ready");
         let started = Instant::now();
         while !ready.exists() {
@@ -365,7 +665,8 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        handle
+        let group = Group::of(&handle);
+        (handle, group)
     }
 
     #[test]
@@ -373,9 +674,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (sig, name) in [(libc::SIGTERM, "TERM"), (libc::SIGINT, "INT")] {
             let marker = dir.path().join(name);
-            let handle = trapping(&marker);
+            let (handle, group) = trapping(&marker);
             let started = Instant::now();
-            stop(&handle, sig);
+            stop(&handle, group, sig);
             assert!(
                 started.elapsed() < Duration::from_secs(2),
                 "{name}: waited for the kill"
@@ -386,17 +687,5 @@ mod tests {
                 "{name}: not reaped"
             );
         }
-    }
-
-    #[test]
-    fn time_limit_stops_the_child() {
-        let err = run(
-            &command("sleep", &["5"]),
-            None,
-            Echo::Hidden,
-            Some(Duration::from_millis(100)),
-        )
-        .unwrap_err();
-        assert!(matches!(err, RunError::TimedOut(_)));
     }
 }

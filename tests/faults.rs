@@ -326,7 +326,10 @@ fn a_child_killed_by_a_signal_is_reported_as_such() {
 #[test]
 fn timeout_stops_a_stalled_pack_push() {
     let doubles = Doubles::with_env(&[("ORAS_DOUBLE_SLEEP", "push-pack:30")]);
-    let (run, took) = doubles.start(&["--timeout", "1s"]).finish_timed();
+    // One try: this is about the time limit (tries after a time-out are tests/flaky_links.rs's).
+    let (run, took) = doubles
+        .start(&["--timeout", "1s", "--retries", "0"])
+        .finish_timed();
     run.assert_code(6);
     assert!(took < Duration::from_secs(8), "took {took:?}");
     assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
@@ -441,6 +444,8 @@ fn timeout_stops_a_login_to_a_registry_that_never_answers() {
         &path_str(&testbed.oras_1_3),
         "--timeout",
         "2s",
+        "--retries",
+        "0",
     ]
     .iter()
     .map(|s| s.to_string())

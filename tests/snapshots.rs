@@ -100,6 +100,9 @@ fn settings(sandbox: &Sandbox, what: &str, timed: bool) -> insta::Settings {
         // "done in 0.09 s", "after 0.05 s", and the right-aligned TIME column of the table.
         settings.add_filter(r" +\d+\.\d{2} s\b", " [DURATION]");
         settings.add_filter(r#""duration_ms": \d+"#, r#""duration_ms": "[MS]""#);
+        // Pauses before a retry are jittered.
+        settings.add_filter(r#""retry_in_ms": \d+"#, r#""retry_in_ms": "[MS]""#);
+        settings.add_filter(r"retrying in \d+(\.\d)? s", "retrying in [PAUSE]");
         settings.add_filter(r"\(\d+ bytes, title ", "([SIZE] bytes, title ");
         settings.add_filter(r#""size": \d+"#, r#""size": "[SIZE]""#);
     }

@@ -345,16 +345,23 @@ step_failures! {
         registry: Holds::NoPack,
     };
 
-    /// The look-up of the new version is answered "not found"; the read-back fails.
+    /// The look-up of the new version is answered "not found"; the read-back fails with a
+    /// connection error, which may pass: it is tried four times in all (the default
+    /// `--retries 3`) before the run stops.
     verify_failure_stops_the_run_with_exit_7_and_keeps_the_archive: StepFailure {
         inject: &[("ORAS_DOUBLE_FAIL", "verify")],
         output_dir: false,
         exit: 7,
         step: 5,
-        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch"],
-        failed: &[(5, "verify")],
-        reads_pack: &[3, 5],
-        says: &["connection refused"],
+        calls: &[
+            "login", "tar", "push-base", "fetch", "push-pack", "fetch", "fetch", "fetch", "fetch",
+        ],
+        failed: &[(5, "verify"), (6, "verify"), (7, "verify"), (8, "verify")],
+        reads_pack: &[3, 5, 6, 7, 8],
+        says: &[
+            "connection refused",
+            "a transient failure (could not connect) on every try (4 in all)",
+        ],
         error_says: &[],
         hint: &[],
         archive: Archive::Kept,

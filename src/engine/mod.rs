@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Class, Failure};
 use crate::plan::{PackPlan, Plan, Step};
+use crate::process::Limits;
 use crate::report::{CommandRecord, PackStatus, Status, StepRecord, millis};
 use crate::secret::Secret;
 use crate::signals;
@@ -25,7 +26,10 @@ use steps::Hashing;
 /// How the run behaves.
 pub struct Settings<'a> {
     pub secret: Option<&'a Secret>,
-    pub timeout: Option<Duration>,
+    /// How long each try of a command may run.
+    pub limits: Limits,
+    /// How many times a command that failed for a transient reason is tried again.
+    pub retries: u32,
     pub jobs: usize,
     pub overwrite: bool,
     pub progress: &'a dyn Progress,
@@ -35,7 +39,8 @@ impl std::fmt::Debug for Settings<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("secret", &self.secret)
-            .field("timeout", &self.timeout)
+            .field("limits", &self.limits)
+            .field("retries", &self.retries)
             .field("jobs", &self.jobs)
             .field("overwrite", &self.overwrite)
             .finish_non_exhaustive()

@@ -3,8 +3,8 @@
 
 use camino::Utf8Path;
 
-use super::commands::Ended;
 use super::commands::read_export;
+use super::commands::{Ended, Ran};
 use super::{Engine, Running, short};
 use crate::digest::{self, Follower};
 use crate::error::{Class, Failure};
@@ -216,9 +216,19 @@ impl Engine<'_> {
             self.end(run, Status::Failed, Some(refusal.note.into()));
             return Err(failure.into());
         }
+        // Before a push is tried again, the tag is looked up again: a push
+        // whose answer was lost may have landed.
+        let recheck = |run: &mut Running<'_>| -> Result<Option<Vec<u8>>, Failure> {
+            let held = self.held_version(run, pack)?;
+            let existing = verify::judge_existing(held.as_deref(), &archive.expected());
+            Ok(held.filter(|_| matches!(existing, Existing::Identical { .. })))
+        };
         let result = self
-            .exec(&mut run, &push.push)
-            .and_then(|_| read_export(&push.manifest, &push.step))
+            .exec_rechecked(&mut run, &push.push, Some(&recheck))
+            .and_then(|ran| match ran {
+                Ran::Outcome(_) => read_export(&push.manifest, &push.step),
+                Ran::AlreadyDone(held) => Ok(held),
+            })
             .map(|bytes| digest::of_bytes(&bytes));
         let digest = self.close(run, result, |d| Some(short(d)))?;
         Ok((PackStatus::Pushed, digest, archive))

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Class, Failure};
 use crate::plan::StepKind;
-use crate::process::{Command, Exit};
+use crate::process::{Command, Exit, Outcome, RunError};
 use crate::verify::Layer;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,7 +34,8 @@ pub enum Status {
     Planned,
 }
 
-/// One command a step ran.
+/// One command a step ran. `exit_code`, `signal` and `duration_ms` are its
+/// last try's; `attempts` lists every try.
 #[derive(Clone, Debug, Serialize)]
 pub struct CommandRecord {
     /// Program and arguments; secrets are never in them.
@@ -47,6 +48,22 @@ pub struct CommandRecord {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub duration_ms: Option<u64>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One try of a command.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AttemptRecord {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: u64,
+    /// Why it did not end by itself: `could not start`, `interrupted`,
+    /// `timed out`, `stalled`.
+    pub stopped: Option<&'static str>,
+    /// Why it is tried again: the transient failure it met.
+    pub retried_because: Option<String>,
+    /// The pause before the next try.
+    pub retry_in_ms: Option<u64>,
 }
 
 impl CommandRecord {
@@ -59,17 +76,46 @@ impl CommandRecord {
             exit_code: None,
             signal: None,
             duration_ms: None,
+            attempts: Vec::new(),
         }
     }
 
-    pub fn finished(mut self, exit: Option<Exit>, duration: Duration) -> Self {
-        match exit {
-            Some(Exit::Code(code)) => self.exit_code = Some(code),
-            Some(Exit::Signal(sig)) => self.signal = Some(sig),
-            None => {}
+    /// Records one try.
+    pub fn tried(&mut self, tried: &Result<Outcome, RunError>) {
+        let mut attempt = AttemptRecord::default();
+        match tried {
+            Ok(outcome) => {
+                match outcome.exit {
+                    Exit::Code(code) => attempt.exit_code = Some(code),
+                    Exit::Signal(sig) => attempt.signal = Some(sig),
+                }
+                attempt.duration_ms = millis(outcome.duration);
+            }
+            Err(error) => {
+                attempt.stopped = Some(match error {
+                    RunError::Spawn(_) => "could not start",
+                    RunError::Interrupted(_) => "interrupted",
+                    RunError::TimedOut(_) => "timed out",
+                    RunError::Stalled(_) => "stalled",
+                });
+                attempt.duration_ms = match error {
+                    RunError::TimedOut(limit) | RunError::Stalled(limit) => millis(*limit),
+                    _ => 0,
+                };
+            }
         }
-        self.duration_ms = Some(millis(duration));
-        self
+        self.exit_code = attempt.exit_code;
+        self.signal = attempt.signal;
+        self.duration_ms = Some(attempt.duration_ms);
+        self.attempts.push(attempt);
+    }
+
+    /// The last try met a transient failure; the next follows after `pause`.
+    pub fn retrying(&mut self, reason: &str, pause: Duration) {
+        if let Some(last) = self.attempts.last_mut() {
+            last.retried_because = Some(reason.to_string());
+            last.retry_in_ms = Some(millis(pause));
+        }
     }
 }
 

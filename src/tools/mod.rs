@@ -12,7 +12,7 @@ use semver::Version;
 
 use crate::cli::ToolArgs;
 use crate::error::Problem;
-use crate::process::{self, Command, Echo, Program, RunError};
+use crate::process::{self, Command, Echo, Limits, Program, RunError};
 use crate::report::{ToolRecord, Tools};
 use crate::signals;
 use oras::Mode;
@@ -165,7 +165,11 @@ fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
     )
     .reading();
     let line = command.shell_line(false);
-    match process::run(&command, None, Echo::Hidden, Some(PROBE_TIMEOUT)) {
+    let limits = Limits {
+        total: Some(PROBE_TIMEOUT),
+        stall: None,
+    };
+    match process::run(&command, None, Echo::Hidden, limits) {
         Ok(out) if out.exit.success() => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
         Ok(out) => Err(format!(
             "`{line}` failed ({}){}",
@@ -176,7 +180,9 @@ fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
                 .unwrap_or_default()
         )),
         Err(RunError::Spawn(e)) => Err(format!("`{line}` could not start: {e}")),
-        Err(RunError::TimedOut(_)) => Err(format!("`{line}` did not finish in time")),
+        Err(RunError::TimedOut(_) | RunError::Stalled(_)) => {
+            Err(format!("`{line}` did not finish in time"))
+        }
         Err(RunError::Interrupted(sig)) => Err(format!("interrupted by {}", signals::name(sig))),
     }
 }

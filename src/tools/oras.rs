@@ -186,6 +186,7 @@ impl Oras {
         args.extend(self.connection_flags());
         Command::new(format!("log in to {registry}"), &self.program, args, cwd)
             .with_secret_on_stdin()
+            .over_the_network()
     }
 
     /// `oras push REFERENCE [FILE] [tls] [--registry-config CFG] [--image-spec v1.0]
@@ -202,7 +203,7 @@ impl Oras {
             args.push("--annotation".into());
             args.push(format!("{CREATED}={created}"));
         }
-        Command::new(push.purpose, &self.program, args, cwd)
+        Command::new(push.purpose, &self.program, args, cwd).over_the_network()
     }
 
     /// `oras manifest fetch [tls] [--registry-config CFG] REFERENCE`: read-only,
@@ -211,7 +212,9 @@ impl Oras {
         let mut args = vec!["manifest".to_string(), "fetch".to_string()];
         args.extend(self.connection_flags());
         args.push(reference.to_string());
-        Command::new(purpose, &self.program, args, cwd).reading()
+        Command::new(purpose, &self.program, args, cwd)
+            .reading()
+            .over_the_network()
     }
 }
 

@@ -24,7 +24,7 @@ use camino::Utf8PathBuf;
 use clap::{CommandFactory, FromArgMatches};
 use dialoguer::Confirm;
 
-use crate::cli::{Cli, Command, GuideArgs, PushArgs};
+use crate::cli::{Cli, Command, GuideArgs, LimitArgs, PushArgs};
 use crate::commands::push::{self, Supplied};
 use crate::error::{Class, Failure, preflight_result};
 use crate::preflight::Provenance;
@@ -210,7 +210,17 @@ fn push_argv(args: &GuideArgs, answers: &Answers) -> Vec<String> {
         args.output_dir.as_ref().map(ToString::to_string),
     );
     value("--compress-program", args.compress_program.clone());
-    value("--timeout", args.timeout.clone());
+    let limits = &args.limits;
+    let defaults = LimitArgs::default();
+    if limits.stall_timeout != defaults.stall_timeout {
+        value("--stall-timeout", Some(limits.stall_timeout.to_string()));
+    }
+    if limits.timeout != defaults.timeout {
+        value("--timeout", Some(limits.timeout.to_string()));
+    }
+    if limits.retries != defaults.retries {
+        value("--retries", Some(limits.retries.to_string()));
+    }
     for (flag, on) in [
         ("--allow-newer-oras", args.tools.allow_newer_oras),
         ("--overwrite", args.overwrite),

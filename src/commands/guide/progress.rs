@@ -17,7 +17,7 @@ use crate::plan::{Step, StepKind};
 use crate::process::{Command, Echo};
 use crate::reference::NAMESPACE;
 use crate::report::{Status, StepRecord};
-use crate::ui::{Progress, seconds};
+use crate::ui::{Progress, retry_line, seconds};
 
 /// Short names of the steps, with this push's values.
 #[derive(Debug)]
@@ -199,6 +199,26 @@ impl Progress for Display<'_> {
             for line in fill_text(note, "    ", "    ", width) {
                 self.print(&line);
             }
+        }
+    }
+
+    fn retrying(
+        &self,
+        pack: Option<&str>,
+        command: &Command,
+        reason: &str,
+        pause: Duration,
+        attempt: u32,
+        tries: u32,
+    ) {
+        let line = retry_line(reason, pause, attempt, tries);
+        self.log(format!(
+            "  {} ({}): {line}",
+            command.program.display,
+            pack.unwrap_or("")
+        ));
+        for line in fill_text(&line, "    ", "      ", self.screen.width) {
+            self.print(&line);
         }
     }
 }

@@ -12,17 +12,19 @@ use camino::Utf8PathBuf;
 
 use crate::cli::PushArgs;
 use crate::engine::{self, RunOutcome, Settings};
-use crate::error::{Class, Failure};
+use crate::error::{Class, Failure, Warning};
 use crate::fsutil;
 use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
 use crate::preflight::{self, Known, Password, Provenance, Ready, password};
+use crate::process::Limits;
 use crate::report::{self, Report};
 use crate::secret::Secret;
 use crate::signals;
 use crate::tools::Found;
 use crate::tools::oras::Mode;
 use crate::ui::{Level, Progress, Ui};
+use crate::workdir;
 use workspace::Workspace;
 
 /// Runs `packpush push`. The report is complete on success and on failure.
@@ -99,13 +101,22 @@ fn push(
     signals::catch()
         .map_err(|e| Failure::new(Class::Other, format!("cannot catch signals: {e}")))?;
     let workspace = Workspace::create(args, &ready)?;
+    for swept in &workspace.swept {
+        let warning = Warning::Note(workdir::said(swept));
+        ui.warning(&warning);
+        report.warnings.push(warning.to_string());
+    }
     let plan = Plan::build(&ready, workspace.layout());
     let several = plan.packs.len() > 1;
     let ui = ui.parallel(args.jobs > 1 && several);
     ui.line(&header(&plan, &ready));
     let settings = Settings {
         secret: secret.as_ref(),
-        timeout: args.timeout,
+        limits: Limits {
+            total: args.limits.timeout.0,
+            stall: args.limits.stall_timeout.0,
+        },
+        retries: args.limits.retries,
         jobs: usize::from(args.jobs),
         overwrite: args.overwrite,
         progress: supplied.progress.unwrap_or(&ui),

@@ -1,5 +1,6 @@
-//! The run's temporary folders: a private one (mode 0700) for the login and
-//! the exported manifests, removed whatever happens; and, without
+//! The run's temporary folders: a private one (mode 0700, see `workdir`) for
+//! the login and the exported manifests, removed whatever happens (and by
+//! the next run, when this one was killed); and, without
 //! `--output-dir`, one for the archives, removed after success and kept
 //! (with the archives worth keeping) after a failed push.
 
@@ -12,6 +13,7 @@ use crate::fsutil;
 use crate::pack::Source;
 use crate::plan::{Layout, Plan};
 use crate::preflight::{Ready, RegistryConfig};
+use crate::workdir::{self, Swept};
 
 /// The folders of one run.
 #[derive(Debug)]
@@ -22,6 +24,8 @@ pub struct Workspace {
     /// `--output-dir` was given.
     output_given: bool,
     layout: Layout,
+    /// Private folders of earlier runs that were removed.
+    pub swept: Vec<Swept>,
 }
 
 /// Which archives stay on disk after the run.
@@ -36,7 +40,7 @@ pub struct Kept {
 
 impl Workspace {
     pub fn create(args: &PushArgs, ready: &Ready) -> Result<Workspace, Failure> {
-        let (work, work_dir) = fsutil::private_dir("packpush-", "a private temporary folder")?;
+        let (work, work_dir, swept) = workdir::create()?;
         if ready.registry_config == RegistryConfig::Private {
             fsutil::create_private_file(&work_dir.join("registry-config.json"), b"{}")?;
         }
@@ -70,6 +74,7 @@ impl Workspace {
                 work_dir,
                 output_dir,
             },
+            swept,
         })
     }
 
