@@ -9,7 +9,7 @@ use crate::ui::Ui;
 pub fn cmd_doctor(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("doctor");
     let mut problems = Vec::new();
-    let found = tools::discover(&args.tools, true, &mut problems);
+    let found = tools::discover(&args.tools, true, None, &mut problems);
     if let Some(oras) = &found.oras {
         let mode = match oras.mode {
             Mode::Strict => "the version Palette's documentation requires",
