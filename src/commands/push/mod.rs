@@ -123,7 +123,8 @@ fn push(
     };
     let outcome = engine::execute(&plan, &settings);
     let kept = workspace.finish(&plan, &outcome);
-    report.steps = report::with_steps_not_reached(&plan, &outcome.steps);
+    report.steps =
+        report::with_steps_not_reached(&plan, &outcome.steps, outcome.base_digest.as_deref());
     report.packs = plan
         .packs
         .iter()
