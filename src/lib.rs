@@ -2,6 +2,7 @@
 //! driving `oras` and `tar` through the documented procedure, then proves the
 //! result by reading back what the registry holds.
 
+pub mod build_info;
 pub mod cli;
 pub mod commands;
 pub mod digest;

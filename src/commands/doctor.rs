@@ -9,6 +9,7 @@ use crate::ui::Ui;
 
 pub fn run(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("doctor");
+    ui.line(&crate::build_info::summary());
     let mut problems = Vec::new();
     let (oras, tar) = preflight::check_tools(&args.tools, true, &mut problems);
     if let Some(oras) = &oras {
