@@ -24,7 +24,10 @@ fn main() {
     println!("cargo:rustc-env=PACKPUSH_COMMIT={commit}");
     let target = std::env::var("TARGET").unwrap_or_default();
     println!("cargo:rustc-env=PACKPUSH_TARGET={target}");
-    println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    // Cargo runs a build script on every build while a path it watches does not exist.
+    if dir.join(".cargo_vcs_info.json").exists() {
+        println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    }
     for source in SOURCES {
         println!("cargo:rerun-if-changed={source}");
     }
@@ -32,7 +35,10 @@ fn main() {
 
 /// `git` run in `dir`; its trimmed standard output when it succeeds.
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    // --no-optional-locks: `git status` must not refresh the index, or the index that this
+    // script watches would change on every build, and every build would run it again.
     let out = Command::new("git")
+        .arg("--no-optional-locks")
         .arg("-C")
         .arg(dir)
         .args(args)
