@@ -8,6 +8,7 @@ use crate::ui::Ui;
 
 pub fn cmd_doctor(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("doctor");
+    ui.line(&crate::build_info::summary());
     let mut problems = Vec::new();
     let found = tools::discover(&args.tools, true, None, &mut problems);
     if let Some(oras) = &found.oras {
