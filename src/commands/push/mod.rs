@@ -14,6 +14,7 @@ use crate::cli::PushArgs;
 use crate::engine::{self, RunOutcome, Settings};
 use crate::error::{Class, Failure, Warning};
 use crate::fsutil;
+use crate::hints::Wording;
 use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
 use crate::preflight::{self, Known, Password, Provenance, Ready, password};
@@ -120,6 +121,7 @@ fn push(
         jobs: usize::from(args.jobs),
         overwrite: args.overwrite,
         progress: supplied.progress.unwrap_or(&ui),
+        wording: Wording::default(),
     };
     let outcome = engine::execute(&plan, &settings);
     let kept = workspace.finish(&plan, &outcome);
