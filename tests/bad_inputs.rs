@@ -269,8 +269,10 @@ impl Case {
         dir
     }
 
+    /// The command line; an empty `pack_arg` gives no PACK_DIR (e.g. for `--from`).
     fn args(&self) -> Vec<String> {
-        let mut args = vec!["push".to_string(), self.pack_arg.clone()];
+        let mut args = vec!["push".to_string()];
+        args.extend((!self.pack_arg.is_empty()).then(|| self.pack_arg.clone()));
         for (flag, value) in &self.opts {
             args.push(flag.clone());
             args.extend(value.clone());
@@ -1104,4 +1106,57 @@ fn a_refused_login_is_about_the_credentials_alone() {
         .unwrap_or_else(|| panic!("no status line\n{}", outcome.context()));
     assert_eq!(status.matches("step 1").count(), 1, "{status}");
     assert!(status.ends_with(": exit status 1"), "{status}");
+}
+
+// ---- pack folders found or named more than once
+
+/// A link to a pack folder under `--from` is pushed as a linked PACK_DIR is: the real
+/// folder, under its own name, and said.
+#[test]
+fn a_linked_pack_folder_under_from_is_resolved_like_a_linked_pack_dir() {
+    let mut case = Case::with_registry();
+    let packs = case.root().join("packs");
+    std::fs::create_dir(&packs).unwrap();
+    std::os::unix::fs::symlink(&case.pack, packs.join("current")).unwrap();
+    case.pack_arg = String::new();
+    case.opt("--from", path_str(&packs));
+    let outcome = case.run();
+    assert_pushed_from_folder(&case, &outcome, "hello-world");
+    let warning = format!(
+        "warning: '{}/current' is the folder {}: the archive holds it as 'hello-world/'",
+        packs.display(),
+        case.pack.canonicalize().unwrap().display()
+    );
+    outcome.says(&warning);
+}
+
+/// The same folder named twice (`A ./A/`, or found again by `--from`) is pushed once, and
+/// the run says so, once.
+#[test]
+fn the_same_folder_twice_is_pushed_once() {
+    let mut case = Case::with_registry();
+    case.cwd = Some(case.root().to_owned());
+    case.pack_arg = "hello-world".into();
+    case.opts.push(("./hello-world/".into(), None));
+    case.opt("--from", path_str(case.root()));
+    let outcome = case.run();
+    assert_pushed_from_folder(&case, &outcome, "hello-world");
+    let said = |text: &str| outcome.run.stderr.matches(text).count();
+    assert_eq!(
+        said("'./hello-world/' and 'hello-world' are the same folder: it is pushed once"),
+        1,
+        "{}",
+        outcome.context()
+    );
+    assert_eq!(
+        said("are the same folder: it is pushed once"),
+        2,
+        "{}",
+        outcome.context()
+    );
+    assert!(
+        outcome.run.stdout.contains("1 pack to"),
+        "{}",
+        outcome.context()
+    );
 }

@@ -16,7 +16,7 @@ mod folder;
 mod rules;
 
 pub use archive::{CarriedArchive, inspect_archive};
-pub use discover::{Unusable, Walk, find_pack_folders};
+pub use discover::{Discovered, Unusable, Walk, find_pack_folders};
 pub use files::{Found, PackFiles, check_required, not_png};
 
 /// One pack to push.

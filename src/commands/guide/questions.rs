@@ -339,8 +339,8 @@ fn packs_under(root: &Utf8Path) -> Vec<(Utf8PathBuf, String)> {
         max_depth: Some(3),
         skip_hidden: true,
     };
-    let (found, _unusable) = pack::find_pack_folders(root, walk);
-    found
+    pack::find_pack_folders(root, walk)
+        .folders
         .into_iter()
         .map(|path| {
             let dir: Utf8PathBuf = match path.strip_prefix(root) {
