@@ -49,6 +49,8 @@ pub struct Supplied<'a> {
     pub secret: Option<Secret>,
     /// The tools, found once for the whole run.
     pub tools: Option<Found>,
+    /// How hints name what the person gave (the guide's answers).
+    pub wording: Wording,
 }
 
 impl std::fmt::Debug for Supplied<'_> {
@@ -56,6 +58,7 @@ impl std::fmt::Debug for Supplied<'_> {
         f.debug_struct("Supplied")
             .field("secret", &self.secret)
             .field("tools", &self.tools)
+            .field("wording", &self.wording)
             .finish_non_exhaustive()
     }
 }
@@ -121,7 +124,7 @@ fn push(
         jobs: usize::from(args.jobs),
         overwrite: args.overwrite,
         progress: supplied.progress.unwrap_or(&ui),
-        wording: Wording::default(),
+        wording: supplied.wording,
     };
     let outcome = engine::execute(&plan, &settings);
     let kept = workspace.finish(&plan, &outcome);
