@@ -883,3 +883,28 @@ fn after_a_failure_the_hints_speak_of_the_answers() {
         assert_fits_80_columns(&pty.raw());
     }
 }
+
+/// Ctrl-C while an answer is typed on its one row (kept in raw mode) exits 130 with the
+/// terminal as it was.
+#[test]
+fn ctrl_c_at_a_typed_answer_restores_the_terminal() {
+    let sandbox = Sandbox::new();
+    let cwd = packs_dir();
+    let oras = oras();
+    let mut pty = Pty::spawn(
+        &sandbox,
+        &cwd,
+        &["guide", "--oras", &oras, "--allow-newer-oras"],
+    );
+    pty.expect("Registry host");
+    pty.send("harbor.exa");
+    pty.send(CTRL_C);
+    pty.expect("Interrupted: nothing was run, nothing was pushed, and your files are unchanged.");
+    assert_eq!(pty.exit_code(), 130);
+    let settings = pty.stty(&cwd);
+    assert!(
+        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
+        "the terminal was left as {settings:?}"
+    );
+    assert_eq!(sandbox.leftovers(), Vec::<PathBuf>::new());
+}
