@@ -174,6 +174,16 @@ impl Pty {
         parser.screen().contents()
     }
 
+    /// The terminal echoes and reads lines again, as before packpush ran.
+    #[track_caller]
+    fn assert_terminal_restored(&mut self, cwd: &Path) {
+        let settings = self.stty(cwd);
+        assert!(
+            settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
+            "the terminal was left as {settings:?}"
+        );
+    }
+
     /// The terminal's settings, as `stty -a` run on it after packpush prints them.
     fn stty(&mut self, cwd: &Path) -> Vec<String> {
         let mut stty = start(
@@ -409,11 +419,7 @@ fn ctrl_c_at_the_password_prompt_exits_130_restores_the_terminal_and_pushes_noth
     pty.expect("Interrupted: nothing was run, nothing was pushed, and your files are unchanged.");
     assert_eq!(pty.exit_code(), 130);
     // The password prompt had turned echo off; the guide turned it back on.
-    let settings = pty.stty(&cwd);
-    assert!(
-        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
-        "the terminal was left as {settings:?}"
-    );
+    pty.assert_terminal_restored(&cwd);
 
     assert!(testbed::list_tags(&registry, &pack_repo("hello-world")).is_err());
     assert!(
@@ -699,11 +705,7 @@ fn ctrl_c_at_the_push_password_prompt_restores_the_terminal() {
     pty.send(CTRL_C);
     pty.expect("Interrupted: nothing was run, nothing was pushed");
     assert_eq!(pty.exit_code(), 130);
-    let settings = pty.stty(&cwd);
-    assert!(
-        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
-        "the terminal was left as {settings:?}"
-    );
+    pty.assert_terminal_restored(&cwd);
     assert!(
         !registry.log().contains("PUT /v2/"),
         "something was pushed:\n{}",
@@ -901,10 +903,6 @@ fn ctrl_c_at_a_typed_answer_restores_the_terminal() {
     pty.send(CTRL_C);
     pty.expect("Interrupted: nothing was run, nothing was pushed, and your files are unchanged.");
     assert_eq!(pty.exit_code(), 130);
-    let settings = pty.stty(&cwd);
-    assert!(
-        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
-        "the terminal was left as {settings:?}"
-    );
+    pty.assert_terminal_restored(&cwd);
     assert_eq!(sandbox.leftovers(), Vec::<PathBuf>::new());
 }
