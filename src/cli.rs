@@ -54,12 +54,17 @@ Examples:
 /// Push Spectro Cloud Palette packs to an OCI registry, exactly as Palette's
 /// documentation prescribes: ORAS 1.0.0, tar, an empty base-path artifact,
 /// then the pack, verified by reading back what the registry holds.
+///
+/// An option given twice takes its last value (`--output json --output
+/// human` is human), so a flag set in a variable such as PACKPUSH_FLAGS can
+/// be overridden later on the command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "packpush",
     version,
     long_version = crate::build_info::long_version(),
-    propagate_version = false
+    propagate_version = false,
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -111,12 +111,17 @@ fn usage_error(error: &clap::Error) -> i32 {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // The last --output counts, as it does when the command line parses.
     let wants_json = args
         .iter()
         .zip(args.iter().skip(1).map(Some).chain([None]))
-        .any(|(arg, next)| {
-            arg == "--output=json" || (arg == "--output" && next.is_some_and(|n| n == "json"))
-        });
+        .filter_map(|(arg, next)| match arg.strip_prefix("--output") {
+            Some("") => next.map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        })
+        .last()
+        == Some("json");
     if !error.use_stderr() || !wants_json {
         return error.exit_code();
     }

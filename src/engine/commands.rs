@@ -268,7 +268,14 @@ impl Engine<'_> {
         let hints = if step.kind == StepKind::Archive {
             hints::archive_hints(&stderr)
         } else {
-            hints::hints_for(&stderr, &self.plan.registry, &self.plan.project)
+            let context = hints::Context {
+                registry: &self.plan.registry,
+                project: &self.plan.project,
+                tls: &self.plan.tls,
+                login: step.kind == StepKind::Login,
+                wording: self.settings.wording,
+            };
+            hints::hints_for(&stderr, &context)
         };
         for hint in hints {
             failure = failure.hint(hint);

@@ -157,6 +157,14 @@ impl EntryPath {
         EntryPath { full, top, rest }
     }
 
+    /// Whether it is the folder the archive was made in (`./`, from
+    /// `tar -czf X .`) or a pack.json at the top: the pack's files
+    /// archived without their folder.
+    fn is_the_pack_folders_inside(&self) -> bool {
+        let bare = self.full.trim_end_matches('/');
+        bare == "." || (self.top == "pack.json" && self.rest.is_empty())
+    }
+
     /// Whether unpacking it would write outside the pack folder.
     fn escapes(&self) -> bool {
         self.full.starts_with('/')
@@ -220,6 +228,21 @@ impl<'a> Scan<'a> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         );
+        if path.is_the_pack_folders_inside() {
+            self.problems.push(Problem::new(
+                format!(
+                    "--archive {} holds the pack's files (the entry '{}'), not the pack's folder: \
+                     it was made inside the folder (tar -czf {} .)",
+                    self.given, path.full, self.file_name
+                ),
+                format!(
+                    "an archive holds the pack's folder itself: from the folder's parent, run \
+                     tar -czf {} PACK_FOLDER (e.g. cd .. && tar -czf {} mypack)",
+                    self.file_name, self.file_name
+                ),
+            ));
+            return Ok(false);
+        }
         if path.escapes() {
             self.problems.push(Problem::new(
                 format!("--archive {}: the entry '{}' points outside the pack folder", self.given, path.full),

@@ -114,6 +114,7 @@ pub fn check(
     };
     let tls = verify_tls(args, &mut checks);
     let registry_config = verify_registry_config(args, &mut checks);
+    verify_temp_dir(&mut checks);
     let compress_program = args
         .compress_program
         .as_deref()
@@ -282,6 +283,30 @@ fn verify_registry_config(args: &PushArgs, checks: &mut Checks) -> RegistryConfi
         ));
     }
     RegistryConfig::Given(fsutil::absolute(config).unwrap_or_else(|_| config.clone()))
+}
+
+/// The temporary folder (TMPDIR, else /tmp) holds the run's private folder
+/// (the login, the manifests) and, without `--output-dir`, the archives:
+/// it must be a folder this user can write to. Checked for `--dry-run`
+/// too, which creates nothing but plans a run that would.
+fn verify_temp_dir(checks: &mut Checks) {
+    let tmp = std::env::temp_dir();
+    let named = match std::env::var_os("TMPDIR") {
+        Some(_) => format!("the temporary folder {} (TMPDIR)", tmp.display()),
+        None => format!("the temporary folder {}", tmp.display()),
+    };
+    let fix = "point TMPDIR at a folder you can write to (e.g. mkdir -p ~/tmp && export \
+               TMPDIR=~/tmp), or unset TMPDIR to use /tmp";
+    let problem = match std::fs::metadata(&tmp) {
+        Err(e) => format!("{named} cannot be used: {e}"),
+        Ok(meta) if !meta.is_dir() => format!("{named} is not a folder"),
+        Ok(_) => match Utf8Path::from_path(&tmp).map(fsutil::writable) {
+            Some(Ok(())) => return,
+            Some(Err(e)) => format!("{named} is not writable: {e}"),
+            None => format!("{named} is not a UTF-8 path"),
+        },
+    };
+    checks.problem(Problem::new(problem, fix));
 }
 
 /// The packs with their targets, once the registry and project are known.

@@ -261,6 +261,20 @@ fn check_gzip(tar: &FoundTar, gzip_found: bool) -> Result<(), Problem> {
 /// `--compress-program PROG`, resolved to a path that tar may hand to
 /// `/bin/sh` (only characters the shell leaves alone).
 pub fn compress_program(program: &str) -> Result<String, Problem> {
+    let mut words = program.split_whitespace();
+    if let (Some(name), Some(_)) = (words.next(), words.next()) {
+        return Err(Problem::new(
+            format!(
+                "--compress-program '{program}' has arguments, which packpush does not pass on \
+                 (tar would run them through a shell)"
+            ),
+            format!(
+                "pass the program alone (--compress-program {name}); for arguments, write a \
+                 script holding `#!/bin/sh` and `exec {program} \"$@\"`, make it executable \
+                 (chmod +x) and pass its path"
+            ),
+        ));
+    }
     match which::which(program) {
         Ok(path) => {
             let path = path.to_string_lossy().into_owned();

@@ -78,16 +78,37 @@ impl Screen {
 
     /// A value that was given, shown like an answered prompt.
     pub(super) fn given(&self, what: &str, value: &str, from: &str) {
-        let mut line = String::new();
-        let _ = self
-            .theme
-            .format_input_prompt_selection(&mut line, what, value);
+        let mut line = self.answered_line(what, value);
         let plain = console::measure_text_width(&line);
         let note = format!(" ({from})");
         if plain + note.len() <= self.width {
             line.push_str(&Style::new().for_stderr().dim().apply_to(note).to_string());
         }
         self.err(&line);
+    }
+
+    /// A question and its answer, on one line as a prompt shows it once
+    /// answered.
+    pub(super) fn answered(&self, what: &str, value: &str) {
+        self.err(&self.answered_line(what, value));
+    }
+
+    /// `✔ what · value`, the value shortened to fit the screen's width.
+    fn answered_line(&self, what: &str, value: &str) -> String {
+        let mut bare = String::new();
+        let _ = self
+            .theme
+            .format_input_prompt_selection(&mut bare, what, "");
+        let room = self
+            .width
+            .saturating_sub(console::measure_text_width(&bare))
+            .max(1);
+        let value = console::truncate_str(value, room, "…");
+        let mut line = String::new();
+        let _ = self
+            .theme
+            .format_input_prompt_selection(&mut line, what, &value);
+        line
     }
 
     /// Marks for step results: ✔ ✘ – or words on a dumb terminal.

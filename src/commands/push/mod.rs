@@ -14,6 +14,7 @@ use crate::cli::PushArgs;
 use crate::engine::{self, RunOutcome, Settings};
 use crate::error::{Class, Failure, Warning};
 use crate::fsutil;
+use crate::hints::Wording;
 use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
 use crate::preflight::{self, Known, Password, Provenance, Ready, password};
@@ -48,6 +49,8 @@ pub struct Supplied<'a> {
     pub secret: Option<Secret>,
     /// The tools, found once for the whole run.
     pub tools: Option<Found>,
+    /// How hints name what the person gave (the guide's answers).
+    pub wording: Wording,
 }
 
 impl std::fmt::Debug for Supplied<'_> {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for Supplied<'_> {
         f.debug_struct("Supplied")
             .field("secret", &self.secret)
             .field("tools", &self.tools)
+            .field("wording", &self.wording)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +124,7 @@ fn push(
         jobs: usize::from(args.jobs),
         overwrite: args.overwrite,
         progress: supplied.progress.unwrap_or(&ui),
+        wording: supplied.wording,
     };
     let outcome = engine::execute(&plan, &settings);
     let kept = workspace.finish(&plan, &outcome);
