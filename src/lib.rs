@@ -23,6 +23,7 @@ pub mod preflight;
 pub mod process;
 pub mod reference;
 pub mod report;
+pub mod retry;
 pub mod secret;
 pub mod signals;
 pub mod tools;
