@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod hints;
+pub mod listing;
 pub mod pack;
 pub mod plan;
 pub mod preflight;
@@ -67,6 +68,13 @@ pub fn main() -> i32 {
             let ui = ui_for(&args.report);
             let format = args.report.output;
             let (report, result) = commands::doctor::cmd_doctor(args, &ui);
+            finish(format, &report, result)
+        }
+        Command::List(args) => {
+            let ui = ui_for(&args.report);
+            let provenance = Provenance::new(matches.subcommand_matches("list"));
+            let format = args.report.output;
+            let (report, result) = commands::list::cmd_list(*args, &provenance, &ui);
             finish(format, &report, result)
         }
         Command::Guide(args) => {

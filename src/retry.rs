@@ -19,6 +19,13 @@ pub type Tried = Result<Outcome, RunError>;
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
+/// What to do about a command stopped by `--timeout`.
+pub const TIMED_OUT_HINT: &str = "the registry may be overloaded or unreachable through a proxy; raise --timeout for large packs";
+/// What to do about a command stopped by `--stall-timeout`.
+pub const STALLED_HINT: &str = "nothing was read or written for that long: the registry (or a proxy \
+    on the way) stopped answering; if it is only slow, raise --stall-timeout (or pass \
+    --stall-timeout none to wait as long as it takes)";
+
 /// What the caller does around each try of a command.
 pub trait Attempts {
     /// Runs one try (with the caller's secret, output and time limits).

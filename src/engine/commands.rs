@@ -150,15 +150,14 @@ impl Engine<'_> {
             )
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("registry state: {state}"))
-            .hint("the registry may be overloaded or unreachable through a proxy; raise --timeout for large packs"),
+            .hint(retry::TIMED_OUT_HINT),
             Ended::Stopped(RunError::Stalled(limit)) => Failure::new(
                 class,
                 format!("step {n} ({purpose}) made no progress for {} and was stopped", seconds(limit)),
             )
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("registry state: {state}"))
-            .hint("nothing was read or written for that long: the registry (or a proxy on the way) stopped answering; \
-                   if it is only slow, raise --stall-timeout (or pass --stall-timeout none to wait as long as it takes)"),
+            .hint(retry::STALLED_HINT),
             Ended::Exited(outcome) => self.exit_failure(step, command, outcome, state),
         }
     }
@@ -182,20 +181,9 @@ impl Engine<'_> {
         let mut failure = Failure::new(step.kind.failure_class(), message)
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("result: {}", outcome.exit.describe()));
-        let display = &command.program.display;
-        let tail = outcome.stderr_tail(8);
-        if !tail.is_empty() {
-            failure = failure.detail(format!("{display} said:"));
-            for line in tail {
-                failure = failure.detail(format!("  {line}"));
-            }
-        } else if self.progress().echo() == Echo::Hidden && !outcome.stdout.is_empty() {
-            let text = String::from_utf8_lossy(&outcome.stdout);
-            let lines: Vec<&str> = text.lines().collect();
-            failure = failure.detail(format!("{display} printed:"));
-            for line in &lines[lines.len().saturating_sub(8)..] {
-                failure = failure.detail(format!("  {line}"));
-            }
+        let hidden = self.progress().echo() == Echo::Hidden;
+        for line in outcome.said(&command.program.display, hidden) {
+            failure = failure.detail(line);
         }
         let stderr = String::from_utf8_lossy(&outcome.stderr);
         let hints = if step.kind == StepKind::Archive {

@@ -210,6 +210,8 @@ impl Layout {
 pub struct Plan {
     pub registry: String,
     pub project: String,
+    /// How the plan's oras commands are built (for reads after the run).
+    pub oras: Oras,
     /// The private login file to create before step 1 (`{}`), if any.
     pub private_login: Option<Utf8PathBuf>,
     pub login: LoginStep,
@@ -279,6 +281,7 @@ impl Plan {
         Plan {
             registry: ready.registry.clone(),
             project: ready.project.clone(),
+            oras: tools.oras.clone(),
             private_login: (ready.registry_config == RegistryConfig::Private)
                 .then(|| layout.private_registry_config()),
             login: login_step(&tools, &ready.registry, ready.username.as_deref(), layout),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use camino::{Utf8Path, Utf8PathBuf};
 use semver::Version;
 
-use crate::cli::ToolArgs;
+use crate::cli::{OrasArgs, ToolArgs};
 use crate::error::Problem;
 use crate::process::{self, Command, Echo, Limits, Program, RunError};
 use crate::report::{ToolRecord, Tools};
@@ -51,7 +51,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 /// compresses by itself; a host without it would otherwise fail only at the
 /// archive step). Each problem is added to `problems`.
 pub fn discover(args: &ToolArgs, needs_gzip: bool, problems: &mut Vec<Problem>) -> Found {
-    let oras = find_oras(args).map_err(|p| problems.push(p)).ok();
+    let oras = find_oras(&args.oras).map_err(|p| problems.push(p)).ok();
     let tar = find_tar(args).map_err(|p| problems.push(p)).ok();
     if needs_gzip
         && let Some(tar) = &tar
@@ -60,6 +60,14 @@ pub fn discover(args: &ToolArgs, needs_gzip: bool, problems: &mut Vec<Problem>) 
         problems.push(problem);
     }
     Found { oras, tar }
+}
+
+/// Finds and probes oras alone, for commands that only read the registry.
+pub fn discover_oras(args: &OrasArgs, problems: &mut Vec<Problem>) -> Found {
+    Found {
+        oras: find_oras(args).map_err(|p| problems.push(p)).ok(),
+        tar: None,
+    }
 }
 
 impl Found {
@@ -187,9 +195,9 @@ fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
     }
 }
 
-fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
+fn find_oras(args: &OrasArgs) -> Result<FoundOras, Problem> {
     let wanted = Wanted {
-        given: args.oras.as_deref(),
+        given: args.program.as_deref(),
         default: "oras",
         flag: "--oras",
         env: "PACKPUSH_ORAS",
