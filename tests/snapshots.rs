@@ -72,8 +72,8 @@ fn run(sandbox: &Sandbox, args: &[String]) -> Run {
 
 /// The snapshot settings for runs in `sandbox`: the sandbox's paths, the repository's path,
 /// the random part of packpush's temporary folders and the tar version are replaced; for a
-/// run that did something (`timed`), also the durations and the archive's size, which
-/// depends on the file times and owners tar records.
+/// run that did something (`timed`), also the durations, the archive's size, which
+/// depends on the file times and owners tar records, and the manifests' creation times.
 fn settings(sandbox: &Sandbox, what: &str, timed: bool) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
@@ -105,6 +105,9 @@ fn settings(sandbox: &Sandbox, what: &str, timed: bool) -> insta::Settings {
         settings.add_filter(r"retrying in \d+(\.\d)? s", "retrying in [PAUSE]");
         settings.add_filter(r"\(\d+ bytes, title ", "([SIZE] bytes, title ");
         settings.add_filter(r#""size": \d+"#, r#""size": "[SIZE]""#);
+        // The registry listing's sizes (as people read them) and creation times.
+        settings.add_filter(r"\b\d+(\.\d+)? (B|KiB|MiB) ", "[SIZE] ");
+        settings.add_filter(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b", "[TIME]");
     }
     settings
 }

@@ -95,12 +95,15 @@ pub fn repository(repository: &RepositoryRecord, deep: bool) -> Vec<String> {
 /// The last line: how many versions Palette can use.
 fn verdict(listing: &Listing) -> String {
     let (versions, unusable) = listing.counts();
-    let noun = if versions == 1 { "version" } else { "versions" };
+    let listed = match versions {
+        0 => "no version is listed".to_string(),
+        1 => "the one version listed".to_string(),
+        n => format!("all {n} versions listed"),
+    };
     match (listing.usable, unusable) {
-        (true, _) => format!("Palette can use all {versions} {noun} listed."),
-        (false, 0) => format!(
-            "Palette can use the {versions} {noun} listed, but not everything is right (above)."
-        ),
-        (false, _) => format!("Palette cannot use {unusable} of the {versions} {noun} listed."),
+        (true, 0) if versions == 0 => "Palette finds no pack version here.".to_string(),
+        (true, _) => format!("Palette can use {listed}."),
+        (false, 0) => "Palette cannot use what is here as it is (above).".to_string(),
+        (false, _) => format!("Palette cannot use {unusable} of the {versions} versions listed."),
     }
 }
