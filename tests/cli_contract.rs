@@ -239,8 +239,18 @@ fn verbose_shows_the_read_only_look_ups_and_all_child_output() {
     // repository after the run (its tags, its version's manifest) only with --verbose.
     assert_eq!(fetches(&normal), 2, "{}", normal.stdout);
     assert_eq!(fetches(&verbose), 4, "{}", verbose.stdout);
-    let tags = |run: &Run| run.stdout.lines().filter(|l| l.contains(" repo tags ")).count();
-    assert_eq!((tags(&normal), tags(&verbose)), (0, 1), "{}", verbose.stdout);
+    let tags = |run: &Run| {
+        run.stdout
+            .lines()
+            .filter(|l| l.contains(" repo tags "))
+            .count()
+    };
+    assert_eq!(
+        (tags(&normal), tags(&verbose)),
+        (0, 1),
+        "{}",
+        verbose.stdout
+    );
     // Verbose lines carry the working directory.
     assert!(
         verbose

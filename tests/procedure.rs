@@ -184,11 +184,7 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
         ]
     );
     assert_eq!(fetch_again.argv, fetch_pack.argv);
-    assert!(
-        run.stdout.contains("In the registry now"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("In the registry now"), "{}", run.stdout);
 
     for call in doubles.calls() {
         assert_eq!(call.env_has_harbor_password, "no", "{call:#?}");

@@ -159,7 +159,7 @@ impl<'a> Reader<'a> {
             Answer::Failed {
                 failure,
                 refused: true,
-            } => (CatalogStatus::Refused, refused(failure)),
+            } => (CatalogStatus::Refused, refused(failure, &namespace)),
             Answer::Failed { failure, .. } | Answer::NotFound(failure) => {
                 (CatalogStatus::Failed, failure)
             }
@@ -428,11 +428,10 @@ fn stopped(command: &Command, what: &str, error: RunError) -> Failure {
 }
 
 /// A refused catalog, said with what to do instead.
-fn refused(failure: Failure) -> Failure {
+fn refused(failure: Failure, namespace: &str) -> Failure {
     Failure {
         message: format!(
-            "the registry does not let this account list repositories ({})",
-            failure.message
+            "the registry does not let this account list the repositories of {namespace}"
         ),
         hints: vec![
             "name the packs to check, which needs no catalog: packpush list ... NAME...".into(),

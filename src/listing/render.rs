@@ -34,6 +34,10 @@ pub fn listing(listing: &Listing) -> Vec<String> {
     }
     lines.push(String::new());
     lines.extend(listing.notes.iter().map(|n| format!("note: {n}")));
+    // When something is wrong, the error says what to do; else the notes need it.
+    if listing.usable {
+        lines.extend(listing.hints.iter().map(|h| format!("hint: {h}")));
+    }
     lines.push(verdict(listing));
     lines
 }

@@ -46,3 +46,73 @@ pub fn report(run: &Run) -> Value {
         )
     })
 }
+
+/// Real oras 1.3 run directly, as a person might run it (not through packpush), logged in
+/// to one registry through a registry config file of its own: for what packpush itself
+/// never pushes (a manifest of the newer default shape, an archive under the wrong tag, a
+/// repository outside the base path).
+pub struct DirectOras {
+    home: tempfile::TempDir,
+    addr: String,
+    tls_args: Vec<std::ffi::OsString>,
+}
+
+impl DirectOras {
+    /// `oras login` to `registry` with the testbed's user.
+    pub fn login(registry: &Registry) -> DirectOras {
+        let oras = DirectOras {
+            home: tempfile::tempdir().expect("a home for oras"),
+            addr: registry.addr(),
+            tls_args: registry.oras_tls_args(),
+        };
+        let mut login = oras.command();
+        login.args(["login", "--username", USER, "--password-stdin"]);
+        login.arg(&oras.addr);
+        oras.run(login, PASSWORD);
+        oras
+    }
+
+    /// `oras push ADDR/REFERENCE FILE_NAME`, run in FILE's folder, with `--image-spec v1.0`
+    /// (the shape ORAS 1.0.0 writes) or without it (oras 1.3's own default shape).
+    pub fn push(&self, reference: &str, file: &std::path::Path, image_spec_v1_0: bool) {
+        let mut push = self.command();
+        push.current_dir(file.parent().expect("the file's folder"));
+        push.arg("push");
+        if image_spec_v1_0 {
+            push.args(["--image-spec", "v1.0"]);
+        }
+        push.arg(format!("{}/{reference}", self.addr));
+        push.arg(file.file_name().expect("a file name"));
+        self.run(push, "");
+    }
+
+    fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(oras_1_3());
+        command.env("HOME", self.home.path());
+        command
+    }
+
+    /// Runs an oras command (its flags for the login file and TLS added last).
+    fn run(&self, mut command: std::process::Command, stdin: &str) {
+        command
+            .arg("--registry-config")
+            .arg(self.home.path().join("config.json"))
+            .args(&self.tls_args);
+        let run = super::packpush::run_command(command, stdin);
+        assert_eq!(run.code, 0, "oras failed:\n{}\n{}", run.stdout, run.stderr);
+    }
+}
+
+/// `tar -czf OUT/NAME.tar.gz FOLDER` run in FOLDER's parent, as the documentation does.
+pub fn archive(folder: &std::path::Path, out: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let file = out.join(format!("{name}.tar.gz"));
+    let status = std::process::Command::new("tar")
+        .current_dir(folder.parent().expect("the folder's parent"))
+        .arg("-czf")
+        .arg(&file)
+        .arg(folder.file_name().expect("a folder name"))
+        .status()
+        .expect("run tar");
+    assert!(status.success(), "tar failed for {}", folder.display());
+    file
+}
