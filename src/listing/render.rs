@@ -102,6 +102,7 @@ fn verdict(listing: &Listing) -> String {
     let listed = match versions {
         0 => "no version is listed".to_string(),
         1 => "the one version listed".to_string(),
+        2 => "both versions listed".to_string(),
         n => format!("all {n} versions listed"),
     };
     match (listing.usable, unusable) {
