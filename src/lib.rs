@@ -7,8 +7,11 @@
 //! has one module per subcommand; `preflight` checks every input; `plan`
 //! turns them into the steps as data; `engine` walks the plan, starting
 //! every program through `process` (with `signals` owning SIGINT/SIGTERM),
-//! the commands built by `tools` (`oras`, `tar`); `verify` judges what the
+//! the commands built by `tools` (`oras`, `tar`), registry commands tried
+//! again after transient failures by `retry`; `verify` judges what the
 //! registry holds; `report` records it; `hints` explains known errors.
+//! `packpush list` (and the end of a push) reads the registry as Palette
+//! will through `listing`.
 
 pub mod cli;
 pub mod commands;
