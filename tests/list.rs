@@ -17,7 +17,7 @@ use common::doubles::{Doubles, REGISTRY as DOUBLE_REGISTRY, double};
 use common::packpush::{Run, Sandbox, path_str};
 use common::packs::{copy_dir, copy_pack, edit_json};
 use common::proxy::CatalogRefusingProxy;
-use common::real::{self, DirectOras, oras_1_3};
+use common::real::{self, DirectOras};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -190,25 +190,12 @@ fn strings(value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Requests that change something, from the registry's access log.
-fn writes(registry: &Registry) -> usize {
-    registry
-        .log()
-        .lines()
-        .filter(|l| {
-            ["\"PUT ", "\"POST ", "\"PATCH ", "\"DELETE "]
-                .iter()
-                .any(|m| l.contains(m))
-        })
-        .count()
-}
-
 // ----------------------------------------------------------------- what is wrong, and why
 
 #[test]
 fn list_marks_exactly_the_wrong_versions_with_why_and_exits_7() {
     let populated = populate();
-    let before = writes(&populated.registry);
+    let before = populated.registry.write_requests();
     let (run, doc) = list_json(&populated, &[]);
     run.assert_code(7);
     assert_eq!(doc["command"], "list");
@@ -264,12 +251,7 @@ fn list_marks_exactly_the_wrong_versions_with_why_and_exits_7() {
     );
 
     // Nothing was written to the registry.
-    assert_eq!(
-        writes(&populated.registry),
-        before,
-        "{}",
-        populated.registry.log()
-    );
+    assert_eq!(populated.registry.write_requests(), before);
 }
 
 #[test]
@@ -537,9 +519,12 @@ fn when_the_catalog_is_refused_the_named_packs_are_still_checked() {
 fn list_reaches_a_tls_registry_through_its_ca_file() {
     let registry = Registry::start(true);
     let sandbox = Sandbox::new();
-    let cert = path_str(registry.cert());
     let pack = path_str(&common::packpush::fixture_pack("hello-world"));
-    real_push_tls(&sandbox, &registry, &[&pack, "--ca-file", &cert]).assert_code(0);
+    let pushed = real::push(&sandbox, &registry, PROJECT, &[&pack]);
+    pushed.assert_code(0);
+    // The push's In Palette block names the CA certificate to upload.
+    let cert = path_str(registry.cert());
+    pushed.assert_stderr_has(&format!("CA certificate: upload {cert}"));
     let run = list_at(
         &registry.addr(),
         &registry,
@@ -553,27 +538,6 @@ fn list_reaches_a_tls_registry_through_its_ca_file() {
         "{}",
         run.stdout
     );
-}
-
-/// `real::push` adds `--plain-http`; a TLS registry needs the CA file instead.
-fn real_push_tls(sandbox: &Sandbox, registry: &Registry, extra: &[&str]) -> Run {
-    let oras = oras_1_3();
-    let addr = registry.addr();
-    let mut args = vec![
-        "push",
-        "--registry",
-        &addr,
-        "--project",
-        PROJECT,
-        "--username",
-        USER,
-        "--password-stdin",
-        "--oras",
-        &oras,
-        "--allow-newer-oras",
-    ];
-    args.extend_from_slice(extra);
-    sandbox.run(&args, PASSWORD)
 }
 
 #[test]

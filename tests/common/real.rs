@@ -1,5 +1,6 @@
-//! Pushes with real oras 1.3 (`--allow-newer-oras --plain-http`) to a real registry, with
-//! `--output json`.
+//! Pushes with real oras 1.3 (`--allow-newer-oras`, and `--plain-http` or the registry's
+//! `--ca-file`) to a real registry, with `--output json`; and oras 1.3 run directly, for
+//! what packpush itself never pushes.
 
 use serde_json::Value;
 
@@ -17,6 +18,11 @@ pub fn oras_1_3() -> String {
 pub fn push(sandbox: &Sandbox, registry: &Registry, project: &str, extra: &[&str]) -> Run {
     let oras = oras_1_3();
     let addr = registry.addr();
+    let tls: Vec<String> = registry
+        .oras_tls_args()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut args = vec![
         "push",
         "--registry",
@@ -29,10 +35,10 @@ pub fn push(sandbox: &Sandbox, registry: &Registry, project: &str, extra: &[&str
         "--oras",
         &oras,
         "--allow-newer-oras",
-        "--plain-http",
         "--output",
         "json",
     ];
+    args.extend(tls.iter().map(String::as_str));
     args.extend_from_slice(extra);
     sandbox.run(&args, PASSWORD)
 }
