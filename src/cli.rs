@@ -101,7 +101,15 @@ pub enum Command {
     /// the plan, runs the same push as `packpush push` with live progress, and
     /// ends with what to enter in Palette. Needs a terminal; scripts use
     /// `packpush push`.
-    #[command(after_help = GUIDE_EXAMPLES)]
+    #[command(
+        after_help = GUIDE_EXAMPLES,
+        mut_arg("registry", |a| a.help(
+            "The registry host, with an optional port (a pasted https://... is corrected)"
+        )),
+        mut_arg("username", |a| a.help(
+            "The registry user name. The password is asked for (hidden), unless HARBOR_PASSWORD is set"
+        )),
+    )]
     Guide(Box<GuideArgs>),
     /// Print a shell completion script for packpush on stdout.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
@@ -144,10 +152,11 @@ pub struct OrasArgs {
     pub allow_newer_oras: bool,
 }
 
-/// The registry, the project and the login: the same flags and
-/// environment variables for every command that talks to the registry.
+/// The registry, the project, the user and how oras reaches the registry:
+/// the same flags and environment variables for every command that talks
+/// to the registry (push, list, guide).
 #[derive(Debug, Args, Clone)]
-pub struct ConnectionArgs {
+pub struct RegistryArgs {
     /// The registry host, with an optional port and no scheme (e.g. harbor.example.com).
     #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
     pub registry: Option<String>,
@@ -157,14 +166,19 @@ pub struct ConnectionArgs {
     /// The registry user name (a Harbor robot account looks like 'robot$PROJECT+NAME').
     #[arg(long, env = "HARBOR_USERNAME")]
     pub username: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// The registry and how packpush logs in without asking: push and list.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectionArgs {
+    #[command(flatten)]
+    pub target: RegistryArgs,
     /// Read the password from standard input. Otherwise the HARBOR_PASSWORD
     /// environment variable is used, or a hidden prompt when stdin is a terminal.
     #[arg(long)]
     pub password_stdin: bool,
-
-    #[command(flatten)]
-    pub tls: TlsArgs,
-
     /// The file where oras keeps the login. Default: a private temporary file,
     /// deleted when packpush exits, so nothing is left on the host.
     #[arg(long, value_name = "FILE")]
@@ -348,18 +362,8 @@ pub struct GuideArgs {
     /// The pack folder. Default: choose among the folders here that hold a pack.json.
     #[arg(value_name = "PACK_DIR")]
     pub pack_dir: Option<Utf8PathBuf>,
-    /// The registry host, with an optional port (a pasted https://... is corrected).
-    #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
-    pub registry: Option<String>,
-    /// The Harbor project that holds the packs (it must exist already).
-    #[arg(long, env = "HARBOR_PROJECT")]
-    pub project: Option<String>,
-    /// The registry user name. The password is asked for (hidden), unless
-    /// HARBOR_PASSWORD is set.
-    #[arg(long, env = "HARBOR_USERNAME")]
-    pub username: Option<String>,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub target: RegistryArgs,
     #[command(flatten)]
     pub tools: ToolArgs,
     /// Where the archive is written and kept (as for push).

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use common::calls::Call;
 use common::doubles::{Doubles, REGISTRY as DOUBLE_REGISTRY, double};
 use common::packpush::{Run, Sandbox, path_str};
-use common::packs::{copy_dir, copy_pack, edit_json};
+use common::packs::{copy_dir, edit_json};
 use common::proxy::CatalogRefusingProxy;
 use common::real::{self, DirectOras};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
@@ -94,13 +94,8 @@ fn populate() -> Populated {
 /// A copy of the fixture pack `from` named `name` at version `version`, in a folder of
 /// its own (so that several versions of one pack can be pushed in one run).
 fn pack_folder(work: &Path, name: &str, from: &str, version: &str) -> PathBuf {
-    let parent = work.join(format!("{name}-{version}"));
-    let folder = parent.join(name);
-    if name == from {
-        copy_pack(from, &parent);
-    } else {
-        copy_dir(&common::packpush::fixture_pack(from), &folder);
-    }
+    let folder = work.join(format!("{name}-{version}")).join(name);
+    copy_dir(&common::packpush::fixture_pack(from), &folder);
     edit_json(&folder, |json| {
         json["name"] = name.into();
         json["version"] = version.into();
@@ -108,32 +103,12 @@ fn pack_folder(work: &Path, name: &str, from: &str, version: &str) -> PathBuf {
     folder
 }
 
-fn tls_flags(registry: &Registry) -> Vec<String> {
-    registry
-        .oras_tls_args()
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect()
-}
-
 /// `packpush list` with oras `oras` (newer, so `--allow-newer-oras`) against `addr`,
 /// logged in with the password on stdin, then `extra`.
 fn list_at(addr: &str, registry: &Registry, oras: &Path, extra: &[&str]) -> Run {
-    let oras = path_str(oras);
-    let mut args = vec![
-        "list",
-        "--registry",
-        addr,
-        "--username",
-        USER,
-        "--password-stdin",
-        "--oras",
-        &oras,
-        "--allow-newer-oras",
-    ];
-    let tls = tls_flags(registry);
-    args.extend(tls.iter().map(String::as_str));
-    args.extend_from_slice(extra);
+    let mut args = real::connection_args("list", addr, registry, &path_str(oras));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     Sandbox::new().run(&args, PASSWORD)
 }
 

@@ -25,8 +25,8 @@ pub fn cmd_list(
     ui: &Ui,
 ) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("list");
-    report.registry = args.connection.registry.clone();
-    report.project = args.connection.project.clone();
+    report.registry = args.connection.target.registry.clone();
+    report.project = args.connection.target.project.clone();
     let result = list(&args, provenance, ui, &mut report);
     report.finish(result.as_ref().err());
     (report, result)

@@ -194,7 +194,7 @@ fn verify_registry(
     checks: &mut Checks,
 ) -> Option<String> {
     let registry = required(
-        &args.registry,
+        &args.target.registry,
         "--registry",
         "HARBOR_ADDRESS",
         "the registry host",
@@ -211,7 +211,7 @@ fn verify_project(
     checks: &mut Checks,
 ) -> Option<String> {
     let project = required(
-        &args.project,
+        &args.target.project,
         "--project",
         "HARBOR_PROJECT",
         "the Harbor project",
@@ -227,7 +227,7 @@ fn verify_username(args: &ConnectionArgs, checks: &mut Checks) -> Option<String>
         return None;
     }
     let user = required(
-        &args.username,
+        &args.target.username,
         "--username",
         "HARBOR_USERNAME",
         "the registry user name",
@@ -243,7 +243,7 @@ fn verify_username(args: &ConnectionArgs, checks: &mut Checks) -> Option<String>
 }
 
 fn verify_tls(args: &ConnectionArgs, checks: &mut Checks) -> Tls {
-    let tls = Tls::given(&args.tls).unwrap_or(Tls::Verify);
+    let tls = Tls::given(&args.target.tls).unwrap_or(Tls::Verify);
     let Tls::CaFile(ca) = tls else {
         return tls;
     };

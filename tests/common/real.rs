@@ -12,34 +12,35 @@ pub fn oras_1_3() -> String {
     path_str(&Testbed::get().oras_1_3)
 }
 
-/// `push`, the registry's flags, `project` and `extra` (pack folders, `--from`,
-/// `--archive`, ...), always with `--output json`: the JSON document on stdout, human text
-/// on stderr.
-pub fn push(sandbox: &Sandbox, registry: &Registry, project: &str, extra: &[&str]) -> Run {
-    let oras = oras_1_3();
-    let addr = registry.addr();
-    let tls: Vec<String> = registry
-        .oras_tls_args()
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let mut args = vec![
-        "push",
+/// `COMMAND --registry ADDR --username admin --password-stdin --oras ORAS
+/// --allow-newer-oras` and `registry`'s TLS flags: the connection `push` and `list` both
+/// take (ADDR: the registry's, or a proxy's in front of it).
+pub fn connection_args(command: &str, addr: &str, registry: &Registry, oras: &str) -> Vec<String> {
+    let mut args: Vec<String> = [
+        command,
         "--registry",
-        &addr,
-        "--project",
-        project,
+        addr,
         "--username",
         USER,
         "--password-stdin",
         "--oras",
-        &oras,
+        oras,
         "--allow-newer-oras",
-        "--output",
-        "json",
-    ];
-    args.extend(tls.iter().map(String::as_str));
-    args.extend_from_slice(extra);
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(registry.tls_flags());
+    args
+}
+
+/// `push`, the registry's flags, `project` and `extra` (pack folders, `--from`,
+/// `--archive`, ...), always with `--output json`: the JSON document on stdout, human text
+/// on stderr.
+pub fn push(sandbox: &Sandbox, registry: &Registry, project: &str, extra: &[&str]) -> Run {
+    let mut args = connection_args("push", &registry.addr(), registry, &oras_1_3());
+    args.extend(["--project", project, "--output", "json"].map(str::to_owned));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     sandbox.run(&args, PASSWORD)
 }
 

@@ -275,6 +275,14 @@ impl Registry {
         }
     }
 
+    /// [`Registry::oras_tls_args`] as strings, for packpush's command line (the same flags).
+    pub fn tls_flags(&self) -> Vec<String> {
+        self.oras_tls_args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
     /// Kills the registry and waits for it; afterwards its port refuses connections.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -22,7 +22,7 @@ pub(super) fn ask(
     screen: &Screen,
 ) -> Result<Answers, Failure> {
     let registry = ask_registry(args, provenance, screen)?;
-    let tls = match Tls::given(&args.tls) {
+    let tls = match Tls::given(&args.target.tls) {
         Some(tls) => tls,
         None => ask_tls(screen, registry.scheme.as_deref())?,
     };
@@ -53,7 +53,7 @@ fn ask_registry(
     provenance: &Provenance<'_>,
     screen: &Screen,
 ) -> Result<CleanRegistry, Failure> {
-    let given = args.registry.as_deref().and_then(|raw| {
+    let given = args.target.registry.as_deref().and_then(|raw| {
         let from = provenance.describe("registry", "--registry", "HARBOR_ADDRESS");
         match clean_registry(raw) {
             Ok(clean) => {
@@ -98,7 +98,7 @@ fn ask_project(
     screen: &Screen,
 ) -> Result<String, Failure> {
     let from = provenance.describe("project", "--project", "HARBOR_PROJECT");
-    match &args.project {
+    match &args.target.project {
         Some(project) if reference::check_component(project, "project", "").is_ok() => {
             screen.given("Harbor project", project, &from);
             return Ok(project.clone());
@@ -130,7 +130,12 @@ fn ask_username(
     provenance: &Provenance<'_>,
     screen: &Screen,
 ) -> Result<String, Failure> {
-    if let Some(user) = args.username.as_deref().filter(|u| !u.trim().is_empty()) {
+    if let Some(user) = args
+        .target
+        .username
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
         screen.given(
             "User name",
             user,

@@ -69,8 +69,8 @@ pub fn push_with(
 ) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("push");
     report.dry_run = args.dry_run;
-    report.registry = args.connection.registry.clone();
-    report.project = args.connection.project.clone();
+    report.registry = args.connection.target.registry.clone();
+    report.project = args.connection.target.project.clone();
     let result = push(args, provenance, ui, supplied, &mut report);
     report.finish(result.as_ref().err());
     (report, result)
