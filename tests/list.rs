@@ -392,7 +392,7 @@ fn a_project_without_a_base_path_is_named() {
     );
     assert_eq!(
         doc["error"]["message"],
-        format!("Palette cannot use what {base} holds as it is").as_str()
+        format!("1 problem with what Palette will find in {base}").as_str()
     );
 }
 
@@ -460,6 +460,11 @@ fn when_the_catalog_is_refused_the_named_packs_are_still_checked() {
     let hints = strings(&listing["hints"]).join("\n");
     assert!(hints.contains("name the packs to check"), "{hints}");
     assert!(strings(&listing["problems"])[0].starts_with("the repositories could not be listed"));
+    run.assert_stderr_has(&format!(
+        "error: cannot tell what Palette will find: the registry does not let this account \
+         list the repositories of {}/{PROJECT}",
+        proxy.addr()
+    ));
     run.assert_stderr_has("name the packs to check");
 
     // Named: they are read without the catalog; the rest is said to be unknown.

@@ -260,10 +260,17 @@ impl Listing {
             return None;
         }
         let (versions, unusable) = self.counts();
-        let message = if unusable > 0 {
-            format!("Palette cannot use {unusable} of the {versions} versions listed")
-        } else {
-            format!("Palette cannot use what {} holds as it is", self.base_path)
+        let problems = self.problems.len();
+        let message = match (&self.catalog.error, self.repositories.is_empty()) {
+            (Some(error), true) => format!("cannot tell what Palette will find: {}", error.message),
+            _ if unusable > 0 => {
+                format!("Palette cannot use {unusable} of the {versions} versions listed")
+            }
+            _ => format!(
+                "{problems} problem{} with what Palette will find in {}",
+                if problems == 1 { "" } else { "s" },
+                self.base_path
+            ),
         };
         let mut failure = Failure::new(crate::error::Class::Verify, message);
         for problem in &self.problems {
@@ -401,5 +408,101 @@ impl ArchiveRecord {
             problems: vec![failure.message.clone()],
             warnings: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repository(name: &str, place: Place, requested: bool) -> RepositoryRecord {
+        let target = read::Target {
+            name: name.into(),
+            place,
+            requested,
+            listed: true,
+        };
+        RepositoryRecord::new(&target, &format!("r/p/{name}"))
+    }
+
+    fn version(tag: &str, problems: &[&str]) -> VersionRecord {
+        let mut version = VersionRecord::new(tag, &format!("r/p/x:{tag}"));
+        version.problems = problems.iter().map(|p| p.to_string()).collect();
+        version
+    }
+
+    #[test]
+    fn where_a_repository_lies_decides_whether_palette_sees_it() {
+        let mut pack = repository("a", Place::Pack, false);
+        pack.versions.push(version("1.0.0", &[]));
+        pack.versions[0].conclude(Place::Pack);
+        pack.conclude(true);
+        assert!(pack.usable && pack.problems.is_empty(), "{pack:#?}");
+
+        let mut image = repository("library/nginx", Place::Outside, false);
+        image.versions.push(version("1.25", &[]));
+        image.versions[0].conclude(Place::Outside);
+        image.conclude(false);
+        assert!(
+            image.usable,
+            "not a pack, not Palette's business: {image:#?}"
+        );
+
+        let mut lost = repository("mypack", Place::Outside, false);
+        lost.versions.push(version("1.0.0", &[]));
+        lost.versions[0].conclude(Place::Outside);
+        lost.conclude(true);
+        assert!(!lost.usable);
+        assert_eq!(lost.problem_lines().len(), 1, "{:?}", lost.problem_lines());
+
+        let mut nested = repository("a/b", Place::Nested, false);
+        nested.conclude(false);
+        assert!(!nested.usable && nested.problems[0].contains("not directly"));
+    }
+
+    #[test]
+    fn a_repository_without_versions_is_a_problem_only_when_named() {
+        let mut listed = repository("a", Place::Pack, false);
+        listed.conclude(false);
+        assert!(listed.usable && listed.notes[0].contains("no version"));
+        let mut named = repository("a", Place::Pack, true);
+        named.conclude(false);
+        assert!(!named.usable && named.problems[0].contains("no version"));
+    }
+
+    #[test]
+    fn the_listing_names_each_problem_once_and_what_to_do() {
+        let catalog = Catalog {
+            status: CatalogStatus::Listed,
+            error: None,
+        };
+        let mut listing = Listing::empty("r/p/spectro-packs/archive".into(), catalog, false);
+        listing.base_path_status = BasePathStatus::Missing;
+        let mut pack = repository("a", Place::Pack, false);
+        pack.versions.push(version("1.0.0", &["one", "two"]));
+        pack.versions.push(version("1.1.0", &[]));
+        for v in &mut pack.versions {
+            v.conclude(Place::Pack);
+        }
+        pack.conclude(true);
+        listing.repositories.push(pack);
+        listing.conclude(&[judge::FIX_SHAPE, judge::FIX_SHAPE]);
+        assert!(!listing.usable);
+        assert_eq!(
+            listing.problems,
+            [
+                "the base path r/p/spectro-packs/archive does not exist",
+                "a:1.0.0: one; two"
+            ]
+        );
+        assert_eq!(listing.hints, [FIX_BASE, judge::FIX_SHAPE]);
+        assert_eq!(listing.counts(), (2, 1));
+        let failure = listing.failure().unwrap();
+        assert_eq!(
+            failure.message,
+            "Palette cannot use 1 of the 2 versions listed"
+        );
+        assert_eq!(failure.exit_code(), 7);
+        assert_eq!(failure.details, listing.problems);
     }
 }

@@ -108,7 +108,7 @@ fn verdict(listing: &Listing) -> String {
     match (listing.usable, unusable) {
         (true, 0) if versions == 0 => "Palette finds no pack version here.".to_string(),
         (true, _) => format!("Palette can use {listed}."),
-        (false, 0) => "Palette cannot use what is here as it is (above).".to_string(),
+        (false, 0) => "Not everything Palette needs is right (above).".to_string(),
         (false, _) => format!("Palette cannot use {unusable} of the {versions} versions listed."),
     }
 }
