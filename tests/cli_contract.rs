@@ -396,8 +396,10 @@ fn completions_for_bash_zsh_and_fish_know_the_commands() {
         assert!(run.stdout.contains(marker), "{shell}:\n{}", run.stdout);
         for word in [
             "push",
+            "list",
             "doctor",
             "check",
+            "deep",
             "password-stdin",
             "non-interactive",
         ] {
@@ -486,6 +488,7 @@ fn man_prints_roff_pages_generated_from_the_command_line() {
     for page in [
         "packpush.1",
         "packpush-push.1",
+        "packpush-list.1",
         "packpush-doctor.1",
         "packpush-check.1",
         "packpush-completions.1",
