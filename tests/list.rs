@@ -17,7 +17,7 @@ use common::doubles::{Doubles, REGISTRY as DOUBLE_REGISTRY, double};
 use common::packpush::{Run, Sandbox, path_str};
 use common::packs::{copy_dir, edit_json};
 use common::proxy::CatalogRefusingProxy;
-use common::real::{self, DirectOras};
+use common::real::{self, DirectOras, oras_1_3};
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -699,4 +699,25 @@ fn missing_values_and_a_bad_name_are_refused_before_anything_runs() {
     }
     let labels: Vec<String> = doubles.calls().iter().map(Call::label).collect();
     assert_eq!(labels, ["oras version"]);
+}
+
+#[test]
+fn a_refused_login_is_exit_4_with_the_hint_and_no_password_anywhere() {
+    let registry = Registry::start(false);
+    let mut args = real::connection_args("list", &registry.addr(), &registry, &oras_1_3());
+    args.extend(["--project", PROJECT, "--output", "json"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let wrong = "not-the-password";
+    let run = Sandbox::new().run(&args, wrong);
+    run.assert_code(4);
+    let doc = real::report(&run);
+    assert_eq!(doc["error"]["class"], "login");
+    assert_eq!(
+        doc["error"]["message"],
+        format!("cannot log in to {}", registry.addr()).as_str()
+    );
+    let hints = strings(&doc["error"]["hints"]).join("\n");
+    assert!(hints.contains("refused the credentials"), "{hints}");
+    assert!(!run.all().contains(wrong), "the password was printed");
+    assert!(doc["listing"].is_null());
 }

@@ -101,6 +101,7 @@ impl<'a> Reader<'a> {
             Answer::Output(_) => Ok(()),
             Answer::NotFound(failure) | Answer::Failed { failure, .. } => Err(Failure {
                 class: Class::Login,
+                message: format!("cannot log in to {}", self.registry),
                 ..failure
             }),
         }
