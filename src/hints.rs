@@ -78,6 +78,15 @@ pub struct Wording {
 /// The guide's question about TLS, as hints quote it.
 const TLS_QUESTION: &str = "'How is the registry reached?'";
 
+/// Whether oras's error says the registry refused the account (401 or
+/// 403): after a login that worked, what a registry answers a request this
+/// account may not make, such as Harbor's catalog for most accounts
+/// ("unauthorized to list catalog").
+pub fn says_refused(stderr: &str) -> bool {
+    let text = stderr.to_ascii_lowercase();
+    says_any(&text, CREDENTIALS_REFUSED) || says_any(&text, WRITE_DENIED)
+}
+
 /// Hints for the error texts oras prints for known causes.
 pub fn hints_for(stderr: &str, context: &Context<'_>) -> Vec<String> {
     let text = stderr.to_ascii_lowercase();
@@ -449,6 +458,23 @@ mod tests {
         ));
         assert!(!says_not_found(
             "dial tcp 10.0.0.404:80: connect: connection refused"
+        ));
+    }
+
+    #[test]
+    fn refusals_are_told_from_other_failures() {
+        assert!(says_refused(
+            "Error response from registry: could not list repositories for \"harbor.local\" \
+             with prefix \"p/\"\nunauthorized: unauthorized to list catalog: unauthorized to list catalog"
+        ));
+        assert!(says_refused(
+            "Error: GET \"https://r/v2/_catalog\": response status code 403: Forbidden"
+        ));
+        assert!(!says_refused(
+            "Error: Get \"http://127.0.0.1:4013/v2/_catalog\": dial tcp 127.0.0.1:4013: connect: connection refused"
+        ));
+        assert!(!says_refused(
+            "Error: response status code 404: name unknown"
         ));
     }
 

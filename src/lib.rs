@@ -7,8 +7,11 @@
 //! has one module per subcommand; `preflight` checks every input; `plan`
 //! turns them into the steps as data; `engine` walks the plan, starting
 //! every program through `process` (with `signals` owning SIGINT/SIGTERM),
-//! the commands built by `tools` (`oras`, `tar`); `verify` judges what the
+//! the commands built by `tools` (`oras`, `tar`), registry commands tried
+//! again after transient failures by `retry`; `verify` judges what the
 //! registry holds; `report` records it; `hints` explains known errors.
+//! `packpush list` (and the end of a push) reads the registry as Palette
+//! will through `listing`.
 
 pub mod build_info;
 pub mod cli;
@@ -18,12 +21,14 @@ pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod hints;
+pub mod listing;
 pub mod pack;
 pub mod plan;
 pub mod preflight;
 pub mod process;
 pub mod reference;
 pub mod report;
+pub mod retry;
 pub mod secret;
 pub mod signals;
 pub mod tools;
@@ -67,6 +72,13 @@ pub fn main() -> i32 {
             let ui = ui_for(&args.report);
             let format = args.report.output;
             let (report, result) = commands::doctor::cmd_doctor(args, &ui);
+            finish(format, &report, result)
+        }
+        Command::List(args) => {
+            let ui = ui_for(&args.report);
+            let provenance = Provenance::new(matches.subcommand_matches("list"));
+            let format = args.report.output;
+            let (report, result) = commands::list::cmd_list(*args, &provenance, &ui);
             finish(format, &report, result)
         }
         Command::Guide(args) => {

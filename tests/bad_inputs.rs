@@ -344,11 +344,7 @@ impl Case {
             stdout,
             stderr,
         } = child.wait_with_output().expect("wait for packpush");
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        };
+        let run = Run::new(status.code().unwrap_or(-1), &stdout, &stderr);
         Outcome {
             case: self,
             run,

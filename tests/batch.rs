@@ -40,20 +40,6 @@ fn registry_manifest(registry: &Registry, name: &str, version: &str) -> (Value, 
     )
 }
 
-/// Requests that would change the registry (uploads, manifests, deletes).
-fn write_requests(registry: &Registry) -> Vec<String> {
-    registry
-        .log()
-        .lines()
-        .filter(|l| {
-            ["\"PUT ", "\"POST ", "\"PATCH ", "\"DELETE "]
-                .iter()
-                .any(|m| l.contains(m))
-        })
-        .map(str::to_owned)
-        .collect()
-}
-
 fn assert_nothing_pushed(registry: &Registry) {
     for repo in [
         format!("{PROJECT}/spectro-packs/archive"),
@@ -67,7 +53,7 @@ fn assert_nothing_pushed(registry: &Registry) {
             "{repo} exists in the registry"
         );
     }
-    assert_eq!(write_requests(registry), Vec::<String>::new());
+    assert_eq!(registry.write_requests(), Vec::<String>::new());
 }
 
 fn pack_entry<'a>(report: &'a Value, name: &str) -> &'a Value {

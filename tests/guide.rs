@@ -357,6 +357,13 @@ fn a_guided_push_asks_shows_the_plan_runs_and_ends_with_palette_values() {
         assert!(text.contains(&step), "'{step}' missing:\n{text}");
     }
     assert!(!pty.raw().contains(PASSWORD), "the password was shown");
+    // Then the pack's repository as Palette will find it, as `packpush list` shows it.
+    // (`text` has its white space run together.)
+    assert!(
+        text.contains("In the registry now: sample-monitoring ")
+            && text.contains(" VERSION PALETTE SIZE CREATED DIGEST 0.2.1 ok "),
+        "{text}"
+    );
 
     // The last screen holds the Palette side, filled in.
     let screen = normalise(&pty.screen());

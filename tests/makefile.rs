@@ -56,11 +56,11 @@ fn make(sandbox: &Sandbox, makefile: &str, args: &[String], stdin: &str) -> Run 
         .write_all(stdin.as_bytes())
         .unwrap();
     let output = child.wait_with_output().expect("wait for make");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::new(
+        output.status.code().unwrap_or(-1),
+        &output.stdout,
+        &output.stderr,
+    )
 }
 
 /// The variables every target gets on make's command line: packpush, the registry,

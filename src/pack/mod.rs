@@ -15,7 +15,7 @@ mod files;
 mod folder;
 mod rules;
 
-pub use archive::{CarriedArchive, inspect_archive};
+pub use archive::{CarriedArchive, inspect_archive, inspect_contents};
 pub use discover::{Discovered, Unusable, Walk, find_pack_folders};
 pub use files::{Found, PackFiles, check_required, not_png};
 

@@ -19,7 +19,7 @@ use crate::pack::Source;
 use crate::preflight::{Ready, RegistryConfig};
 use crate::process::Command;
 use crate::reference::{self, Target};
-use crate::tools::oras::{Oras, Push, Tls};
+use crate::tools::oras::{Oras, Push};
 use crate::tools::tar::{self, Tar};
 
 /// The steps of the documented procedure, in their documented order.
@@ -210,8 +210,9 @@ impl Layout {
 pub struct Plan {
     pub registry: String,
     pub project: String,
-    /// How every oras call reaches the registry.
-    pub tls: Tls,
+    /// How the plan's oras commands are built (for reads after the run); its
+    /// `tls` is how every oras call reaches the registry.
+    pub oras: Oras,
     /// The private login file to create before step 1 (`{}`), if any.
     pub private_login: Option<Utf8PathBuf>,
     pub login: LoginStep,
@@ -281,7 +282,7 @@ impl Plan {
         Plan {
             registry: ready.registry.clone(),
             project: ready.project.clone(),
-            tls: ready.tls.clone(),
+            oras: tools.oras.clone(),
             private_login: (ready.registry_config == RegistryConfig::Private)
                 .then(|| layout.private_registry_config()),
             login: login_step(&tools, &ready.registry, ready.username.as_deref(), layout),

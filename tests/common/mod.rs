@@ -10,4 +10,5 @@ pub mod packpush;
 pub mod packs;
 pub mod proxy;
 pub mod real;
+pub mod schema;
 pub mod testbed;

@@ -239,6 +239,20 @@ impl Registry {
         self.log().lines().filter(|l| l.contains(&needle)).count()
     }
 
+    /// The requests that would change the registry (uploads, manifests, deletes), from its
+    /// access log.
+    pub fn write_requests(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| {
+                ["\"PUT ", "\"POST ", "\"PATCH ", "\"DELETE "]
+                    .iter()
+                    .any(|m| l.contains(m))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The flags every `oras` command needs to reach this registry and trust it:
     /// `--plain-http`, or `--ca-file CERT`.
     pub fn oras_tls_args(&self) -> Vec<OsString> {
@@ -268,6 +282,14 @@ impl Registry {
             );
         }
         self.child = Some(child);
+    }
+
+    /// [`Registry::oras_tls_args`] as strings, for packpush's command line (the same flags).
+    pub fn tls_flags(&self) -> Vec<String> {
+        self.oras_tls_args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     /// Kills the registry and waits for it; afterwards its port refuses connections.

@@ -210,7 +210,10 @@ fn push_argv(args: &GuideArgs, answers: &Answers) -> Vec<String> {
             argv.push(value);
         }
     };
-    value("--oras", args.tools.oras.as_ref().map(ToString::to_string));
+    value(
+        "--oras",
+        args.tools.oras.program.as_ref().map(ToString::to_string),
+    );
     value("--tar", args.tools.tar.as_ref().map(ToString::to_string));
     value(
         "--output-dir",
@@ -229,7 +232,7 @@ fn push_argv(args: &GuideArgs, answers: &Answers) -> Vec<String> {
         value("--retries", Some(limits.retries.to_string()));
     }
     for (flag, on) in [
-        ("--allow-newer-oras", args.tools.allow_newer_oras),
+        ("--allow-newer-oras", args.tools.oras.allow_newer_oras),
         ("--overwrite", args.overwrite),
         ("--skip-pack-checks", args.skip_pack_checks),
         ("--reproducible", args.reproducible),

@@ -23,7 +23,7 @@ pub(super) fn ask(
     screen: &Screen,
 ) -> Result<Answers, Failure> {
     let registry = ask_registry(args, provenance, screen)?;
-    let given_tls = Tls::given(&args.tls);
+    let given_tls = Tls::given(&args.target.tls);
     let tls_asked = given_tls.is_none();
     let tls = match given_tls {
         Some(tls) => tls,
@@ -61,7 +61,7 @@ fn ask_registry(
     provenance: &Provenance<'_>,
     screen: &Screen,
 ) -> Result<CleanRegistry, Failure> {
-    let given = args.registry.as_deref().and_then(|raw| {
+    let given = args.target.registry.as_deref().and_then(|raw| {
         let from = provenance.describe("registry", "--registry", "HARBOR_ADDRESS");
         match clean_registry(raw) {
             Ok(clean) => {
@@ -99,7 +99,7 @@ fn ask_project(
     screen: &Screen,
 ) -> Result<String, Failure> {
     let from = provenance.describe("project", "--project", "HARBOR_PROJECT");
-    match &args.project {
+    match &args.target.project {
         Some(project) if reference::check_component(project, "project", "").is_ok() => {
             screen.given("Harbor project", project, &from);
             return Ok(project.clone());
@@ -143,7 +143,10 @@ fn ask_username(
 
 /// The user name the command line or the environment gave, if not blank.
 fn given_username(args: &GuideArgs) -> Option<&str> {
-    args.username.as_deref().filter(|u| !u.trim().is_empty())
+    args.target
+        .username
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// As for push: HARBOR_PASSWORD, when set and not empty, is the password.

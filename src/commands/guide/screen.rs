@@ -8,6 +8,7 @@ use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use super::Answers;
 use super::text::{MAX_WIDTH, fill, fill_text, retry_lines, shell_units};
 use crate::error::Failure;
+use crate::listing::render;
 use crate::plan::StepKind;
 use crate::plan::script::word as script_word;
 use crate::report::{PackRecord, PackStatus, Report, Status};
@@ -201,6 +202,7 @@ impl Screen {
         for pack in &report.packs {
             self.pushed(pack);
         }
+        self.registry_view(report);
         self.out("");
         self.add_registry(answers);
         self.out("");
@@ -235,6 +237,26 @@ impl Screen {
         }
         if let Some(digest) = &pack.manifest_digest {
             self.out_wrapped(&format!("digest {digest}"), "  ", "    ");
+        }
+    }
+
+    /// The pushed packs' repositories as Palette will find them (as
+    /// `packpush list` shows them).
+    fn registry_view(&self, report: &Report) {
+        let Some(view) = &report.listing else { return };
+        self.out("");
+        self.out(&self.heading("In the registry now:"));
+        for repository in &view.repositories {
+            for line in render::repository(repository, false) {
+                // Rows keep their columns; a long line (a reason) is wrapped.
+                let line = format!("  {line}");
+                if console::measure_text_width(&line) <= self.width {
+                    self.out(&line);
+                } else {
+                    let indent = " ".repeat(line.len() - line.trim_start().len());
+                    self.out_wrapped(line.trim_start(), &indent, &format!("{indent}  "));
+                }
+            }
         }
     }
 
