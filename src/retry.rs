@@ -26,15 +26,52 @@ pub const STALLED_HINT: &str = "nothing was read or written for that long: the r
     on the way) stopped answering; if it is only slow, raise --stall-timeout (or pass \
     --stall-timeout none to wait as long as it takes)";
 
+/// A try that failed for a transient reason, and the try that follows.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry<'a> {
+    pub command: &'a Command,
+    /// The transient failure, e.g. `503 Service Unavailable`.
+    pub reason: &'a str,
+    /// The pause before the next try.
+    pub pause: Duration,
+    /// The next try's number, and how many there are at most.
+    pub attempt: u32,
+    pub tries: u32,
+}
+
+impl Retry<'_> {
+    /// `oras push: 503 Service Unavailable; retrying in 2 s, attempt 2 of 4`.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {}; retrying in {}, attempt {} of {}",
+            self.command.name(),
+            self.reason,
+            rounded(self.pause),
+            self.attempt,
+            self.tries
+        )
+    }
+}
+
+/// A pause as people say it: whole seconds from 2 s on.
+fn rounded(pause: Duration) -> String {
+    let secs = pause.as_secs_f64();
+    if secs >= 1.95 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
 /// What the caller does around each try of a command.
 pub trait Attempts {
     /// Runs one try (with the caller's secret, output and time limits).
     fn try_once(&mut self, command: &Command) -> Tried;
     /// Records how a try ended.
     fn tried(&mut self, tried: &Tried);
-    /// Records and says that a try failed for `reason`: try `attempt` of
-    /// `tries` follows after `pause`.
-    fn retrying(&mut self, reason: &str, pause: Duration, attempt: u32, tries: u32);
+    /// Records and says that a try failed for a transient reason, and which
+    /// try follows when.
+    fn retrying(&mut self, retry: &Retry<'_>);
     /// Before the next try: whether the registry holds what the command was
     /// writing after all (a push whose answer was lost), as this manifest.
     fn recheck(&mut self) -> Result<Option<Vec<u8>>, Failure> {
@@ -96,7 +133,13 @@ pub fn tries(
             (_, reason) => {
                 let reason = reason.unwrap_or_default();
                 let pause = pause_before(attempt + 1);
-                attempts.retrying(&reason, pause, attempt + 1, tries);
+                attempts.retrying(&Retry {
+                    command,
+                    reason: &reason,
+                    pause,
+                    attempt: attempt + 1,
+                    tries,
+                });
                 if let Err(sig) = pause_for(pause) {
                     return Ok(Tries::Stopped {
                         error: RunError::Interrupted(sig),
@@ -218,8 +261,11 @@ mod tests {
         fn tried(&mut self, tried: &Tried) {
             self.log.push(format!("tried ok={}", tried.is_ok()));
         }
-        fn retrying(&mut self, reason: &str, _pause: Duration, attempt: u32, tries: u32) {
-            self.log.push(format!("retry {attempt}/{tries}: {reason}"));
+        fn retrying(&mut self, retry: &Retry<'_>) {
+            self.log.push(format!(
+                "retry {}/{}: {}",
+                retry.attempt, retry.tries, retry.reason
+            ));
         }
     }
 

@@ -4,8 +4,6 @@
 //! stalled or was interrupted into a `Failure` naming the step, the command,
 //! its exit status, the tail of its stderr, the registry's state and hints.
 
-use std::time::Duration;
-
 use camino::Utf8Path;
 
 use super::{Engine, Running};
@@ -14,7 +12,7 @@ use crate::hints;
 use crate::plan::{PackPlan, Step, StepKind};
 use crate::process::{self, Command, Echo, Outcome, RunError};
 use crate::report::CommandRecord;
-use crate::retry::{self, Attempts, Tried, Tries};
+use crate::retry::{self, Attempts, Retry, Tried, Tries};
 use crate::signals;
 use crate::ui::seconds;
 
@@ -109,7 +107,6 @@ impl Engine<'_> {
         let mut attempts = StepAttempts {
             engine: self,
             run,
-            command,
             record,
             recheck,
         };
@@ -226,7 +223,6 @@ pub(super) fn read_export(path: &Utf8Path, step: &Step) -> Result<Vec<u8>, Failu
 struct StepAttempts<'e, 'r, 'p> {
     engine: &'e Engine<'e>,
     run: &'r mut Running<'p>,
-    command: &'r Command,
     /// The command's record among the step's.
     record: usize,
     recheck: Option<Recheck<'r>>,
@@ -248,17 +244,10 @@ impl Attempts for StepAttempts<'_, '_, '_> {
         self.run.commands[self.record].tried(tried);
     }
 
-    fn retrying(&mut self, reason: &str, pause: Duration, attempt: u32, tries: u32) {
-        self.run.commands[self.record].retrying(reason, pause);
+    fn retrying(&mut self, retry: &Retry<'_>) {
+        self.run.commands[self.record].retrying(retry.reason, retry.pause);
         let label = self.run.pack.map(PackPlan::label);
-        self.engine.progress().retrying(
-            label.as_deref(),
-            self.command,
-            reason,
-            pause,
-            attempt,
-            tries,
-        );
+        self.engine.progress().retrying(label.as_deref(), retry);
     }
 
     fn recheck(&mut self) -> Result<Option<Vec<u8>>, Failure> {

@@ -19,11 +19,11 @@ use crate::pack;
 use crate::process::{self, Command, Echo, Limits, Outcome, RunError};
 use crate::reference;
 use crate::report::{CommandRecord, ErrorRecord};
-use crate::retry::{self, Attempts, Tried, Tries};
+use crate::retry::{self, Attempts, Retry, Tried, Tries};
 use crate::secret::Secret;
 use crate::signals;
 use crate::tools::oras::Oras;
-use crate::ui::{Level, Ui, retry_line, seconds};
+use crate::ui::{Level, Ui, seconds};
 use crate::verify::Layer;
 
 /// Reads one registry's project, recording every command.
@@ -537,12 +537,10 @@ impl Attempts for ReadAttempts<'_, '_> {
         }
     }
 
-    fn retrying(&mut self, reason: &str, pause: std::time::Duration, attempt: u32, tries: u32) {
+    fn retrying(&mut self, retry: &Retry<'_>) {
         if let Some(record) = self.reader.commands.last_mut() {
-            record.retrying(reason, pause);
+            record.retrying(retry.reason, retry.pause);
         }
-        self.reader
-            .ui
-            .line(&format!("  {}", retry_line(reason, pause, attempt, tries)));
+        self.reader.ui.line(&format!("  {}", retry.line()));
     }
 }

@@ -17,7 +17,8 @@ use crate::plan::{Step, StepKind};
 use crate::process::{Command, Echo};
 use crate::reference::NAMESPACE;
 use crate::report::{Status, StepRecord};
-use crate::ui::{Progress, retry_line, seconds};
+use crate::retry::Retry;
+use crate::ui::{Progress, seconds};
 
 /// Short names of the steps, with this push's values.
 #[derive(Debug)]
@@ -266,21 +267,9 @@ impl Progress for Display<'_> {
         }
     }
 
-    fn retrying(
-        &self,
-        pack: Option<&str>,
-        command: &Command,
-        reason: &str,
-        pause: Duration,
-        attempt: u32,
-        tries: u32,
-    ) {
-        let line = retry_line(reason, pause, attempt, tries);
-        self.log(format!(
-            "  {} ({}): {line}",
-            command.program.display,
-            pack.unwrap_or("")
-        ));
+    fn retrying(&self, pack: Option<&str>, retry: &Retry<'_>) {
+        let line = retry.line();
+        self.log(format!("  {} {line}", pack.unwrap_or("")));
         for line in fill_text(&line, "    ", "      ", self.screen.width) {
             self.print(&line);
         }
