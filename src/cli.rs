@@ -410,6 +410,9 @@ pub struct ListArgs {
     /// repository's and the tag's, and the rules of `packpush check`.
     #[arg(long)]
     pub deep: bool,
+    /// How many repositories to read at the same time.
+    #[arg(long, short, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]

@@ -23,6 +23,7 @@ pub mod fsutil;
 pub mod hints;
 pub mod listing;
 pub mod pack;
+pub mod parallel;
 pub mod plan;
 pub mod preflight;
 pub mod process;

@@ -62,7 +62,7 @@ fn list(
         oras,
         (&ready.registry, &ready.project),
         &work_dir,
-        (args.limits.retries, limits),
+        (args.limits.retries, limits, usize::from(args.jobs)),
         ui,
     );
     if let (Some(user), Some(secret)) = (&ready.username, &secret) {

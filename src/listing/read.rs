@@ -16,6 +16,7 @@ use super::{
 use crate::error::{Class, Failure};
 use crate::hints;
 use crate::pack;
+use crate::parallel;
 use crate::process::{self, Command, Echo, Limits, Outcome, RunError};
 use crate::reference;
 use crate::report::{CommandRecord, ErrorRecord};
@@ -36,6 +37,8 @@ pub struct Reader<'a> {
     work_dir: Utf8PathBuf,
     retries: u32,
     limits: Limits,
+    /// How many repositories are read at a time.
+    jobs: usize,
     ui: &'a Ui,
     commands: Vec<CommandRecord>,
 }
@@ -65,6 +68,7 @@ enum Answer {
 }
 
 /// A repository to read, and what is known of it.
+#[derive(Clone, Debug)]
 pub(super) struct Target {
     pub(super) name: String,
     pub(super) place: Place,
@@ -78,7 +82,7 @@ impl<'a> Reader<'a> {
         oras: Oras,
         (registry, project): (&str, &str),
         work_dir: &Utf8Path,
-        (retries, limits): (u32, Limits),
+        (retries, limits, jobs): (u32, Limits, usize),
         ui: &'a Ui,
     ) -> Reader<'a> {
         Reader {
@@ -88,8 +92,22 @@ impl<'a> Reader<'a> {
             work_dir: work_dir.to_owned(),
             retries,
             limits,
+            jobs,
             ui,
             commands: Vec::new(),
+        }
+    }
+
+    /// A reader like this one, with no command recorded yet: for one of
+    /// the repositories read side by side.
+    fn fork(&self) -> Reader<'a> {
+        Reader {
+            oras: self.oras.clone(),
+            registry: self.registry.clone(),
+            project: self.project.clone(),
+            work_dir: self.work_dir.clone(),
+            commands: Vec::new(),
+            ..*self
         }
     }
 
@@ -122,8 +140,20 @@ impl<'a> Reader<'a> {
             (None, None) => self.base_path_unlisted(&mut listing)?,
         };
         let mut fixes = Vec::new();
-        for target in targets(request.names, listed.as_ref()) {
-            let (repository, repo_fixes) = self.repository(target, request.deep)?;
+        let targets = targets(request.names, listed.as_ref());
+        // Repositories are read side by side (each by a reader of its own),
+        // and taken in the catalog's order.
+        let read = parallel::for_each(&targets, self.jobs, |_, target| {
+            let mut reader = self.fork();
+            let repository = reader.repository(target.clone(), request.deep);
+            (repository, reader.commands)
+        });
+        for result in read {
+            let Some((repository, commands)) = result else {
+                continue;
+            };
+            self.commands.extend(commands);
+            let (repository, repo_fixes) = repository?;
             if repository.place == Place::Outside && !repository.requested && repository.usable {
                 listing.other_repositories.push(repository.name);
                 continue;

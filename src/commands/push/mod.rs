@@ -187,7 +187,7 @@ fn registry_view(
         plan.oras.clone(),
         (&plan.registry, &plan.project),
         &layout.work_dir,
-        (settings.retries, settings.limits),
+        (settings.retries, settings.limits, settings.jobs),
         ui,
     );
     let request = Request {
