@@ -12,6 +12,7 @@ use crate::error::Problem;
 mod archive;
 mod discover;
 mod files;
+pub mod fingerprint;
 mod folder;
 mod rules;
 

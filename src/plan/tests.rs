@@ -56,6 +56,7 @@ fn ready(mode: Mode, username: Option<&str>, packs: Vec<PackInput>) -> Ready {
         },
         compress_program: None,
         base_created: None,
+        cache: None,
         warnings: Vec::new(),
     }
 }
@@ -64,6 +65,7 @@ fn layout() -> Layout {
     Layout {
         work_dir: "/w".into(),
         output_dir: "/out".into(),
+        archives_kept: false,
     }
 }
 

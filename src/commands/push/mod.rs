@@ -122,6 +122,10 @@ fn push(
         progress: supplied.progress.unwrap_or(&ui),
     };
     let outcome = engine::execute(&plan, &settings);
+    for warning in &outcome.warnings {
+        ui.warn(warning);
+        report.warnings.push(warning.clone());
+    }
     let kept = workspace.finish(&plan, &outcome);
     report.steps = report::with_steps_not_reached(&plan, &outcome.steps);
     report.packs = plan
@@ -168,6 +172,7 @@ fn dry_run(args: &PushArgs, ready: &Ready, ui: &Ui, report: &mut Report) -> Resu
             Some(dir) => fsutil::absolute(dir)?,
             None => Utf8PathBuf::from(OUT_VAR),
         },
+        archives_kept: args.output_dir.is_some(),
     };
     let plan = Plan::build(ready, &layout);
     report.steps = report::planned_steps(&plan);
