@@ -377,7 +377,10 @@ fn two_checkouts_at_different_times_without_source_date_epoch_give_the_same_arch
     let (out_a, out_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 
     let mut reports = Vec::new();
-    for (pack, registry, out) in [(&pack_a, &registry_a, &out_a), (&pack_b, &registry_b, &out_b)] {
+    for (pack, registry, out) in [
+        (&pack_a, &registry_a, &out_a),
+        (&pack_b, &registry_b, &out_b),
+    ] {
         let run = push(
             &sandbox,
             registry,
@@ -394,7 +397,10 @@ fn two_checkouts_at_different_times_without_source_date_epoch_give_the_same_arch
     for report in &reports {
         assert_eq!(report["packs"][0]["manifest_digest"], digest_a.as_str());
     }
-    assert_eq!(manifest["annotations"][CREATED], FIXED_RFC3339, "{manifest:#}");
+    assert_eq!(
+        manifest["annotations"][CREATED], FIXED_RFC3339,
+        "{manifest:#}"
+    );
     let (base, _) = base_manifest(&registry_a, "repro", &reports[0]);
     assert_eq!(base["annotations"][CREATED], FIXED_RFC3339, "{base:#}");
     for (path, mtime, uid, gid, mode) in entries(&archive_a) {
