@@ -42,16 +42,7 @@ fn registry_manifest(registry: &Registry, name: &str, version: &str) -> (Value, 
 
 /// Requests that would change the registry (uploads, manifests, deletes).
 fn write_requests(registry: &Registry) -> Vec<String> {
-    registry
-        .log()
-        .lines()
-        .filter(|l| {
-            ["\"PUT ", "\"POST ", "\"PATCH ", "\"DELETE "]
-                .iter()
-                .any(|m| l.contains(m))
-        })
-        .map(str::to_owned)
-        .collect()
+    registry.write_requests()
 }
 
 fn assert_nothing_pushed(registry: &Registry) {

@@ -251,6 +251,20 @@ impl Registry {
         self.log().lines().filter(|l| l.contains(&needle)).count()
     }
 
+    /// Requests that would change the registry (uploads, manifests, deletes), from its
+    /// access log.
+    pub fn write_requests(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| {
+                ["\"PUT ", "\"POST ", "\"PATCH ", "\"DELETE "]
+                    .iter()
+                    .any(|m| l.contains(m))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The flags every `oras` command needs to reach this registry and trust it:
     /// `--plain-http`, or `--ca-file CERT`.
     pub fn oras_tls_args(&self) -> Vec<OsString> {
