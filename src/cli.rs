@@ -55,7 +55,12 @@ Examples:
 /// documentation prescribes: ORAS 1.0.0, tar, an empty base-path artifact,
 /// then the pack, verified by reading back what the registry holds.
 #[derive(Debug, Parser)]
-#[command(name = "packpush", version, propagate_version = false)]
+#[command(
+    name = "packpush",
+    version,
+    long_version = crate::build_info::long_version(),
+    propagate_version = false
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -10,6 +10,7 @@
 //! the commands built by `tools` (`oras`, `tar`); `verify` judges what the
 //! registry holds; `report` records it; `hints` explains known errors.
 
+pub mod build_info;
 pub mod cache;
 pub mod cli;
 pub mod commands;

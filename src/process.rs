@@ -102,6 +102,25 @@ impl Command {
         command
     }
 
+    /// A short name: the program's file name and its subcommand, e.g.
+    /// `oras push`, `oras manifest fetch`, `tar`.
+    pub fn name(&self) -> String {
+        let program = self
+            .program
+            .path
+            .file_name()
+            .unwrap_or(self.program.path.as_str());
+        let words = self
+            .args
+            .iter()
+            .take_while(|a| a.chars().all(|c| c.is_ascii_lowercase()))
+            .take(2);
+        std::iter::once(program)
+            .chain(words.map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// The argv as shown to people and in JSON: program name and arguments.
     /// Secrets are never in the arguments, so nothing needs removing.
     pub fn argv(&self) -> Vec<String> {
@@ -364,29 +383,51 @@ impl Group {
         }
     }
 
-    /// What every process of the group has read and written so far.
+    /// What the command and every process it started (and that is still its
+    /// descendant) have read and written so far. Walking down from the command
+    /// reads a few files, where a scan of every process would read hundreds.
     fn io(self) -> Vec<(i32, u64, u64)> {
         let Some(leader) = self.leader else {
             return Vec::new();
         };
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        let mut found: Vec<(i32, u64, u64)> = entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| group_of(*pid) == Some(leader.as_raw_nonzero().get()))
-            .filter_map(|pid| {
-                let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
-                let field = |name: &str| {
-                    io.lines()
-                        .find_map(|l| l.strip_prefix(name)?.trim().parse::<u64>().ok())
-                };
-                Some((pid, field("rchar:")?, field("wchar:")?))
-            })
-            .collect();
+        let mut found = Vec::new();
+        let mut pending = vec![leader.as_raw_nonzero().get()];
+        while let Some(pid) = pending.pop() {
+            if let Some((read, written)) = io_of(pid) {
+                found.push((pid, read, written));
+            }
+            pending.extend(children_of(pid));
+        }
         found.sort_unstable();
         found
     }
+}
+
+/// The characters a process has read and written (`rchar`, `wchar`): files,
+/// pipes and sockets alike.
+fn io_of(pid: i32) -> Option<(u64, u64)> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    let field = |name: &str| {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<u64>().ok())
+    };
+    Some((field("rchar:")?, field("wchar:")?))
+}
+
+/// The children of every thread of a process.
+fn children_of(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
 }
 
 /// What /proc says of a process: its state and process group.
@@ -404,11 +445,6 @@ fn stat_of(pid: i32) -> Option<Stat> {
     let state = rest.next()?.chars().next()?;
     let pgrp = rest.nth(1)?.parse().ok()?;
     Some(Stat { state, pgrp })
-}
-
-/// The process group of `pid`.
-fn group_of(pid: i32) -> Option<i32> {
-    stat_of(pid).map(|s| s.pgrp)
 }
 
 /// Notices a command that does nothing: none of its processes reads or
@@ -506,6 +542,18 @@ mod tests {
             c.shell_line(true),
             "cd '/my dir' && oras login r --username 'robot$p+ci' --password-stdin   # password on stdin: <redacted>"
         );
+    }
+
+    #[test]
+    fn the_short_name_is_the_program_and_its_subcommand() {
+        let oras = |args: &[&str]| command("/opt/bin/oras", args).name();
+        assert_eq!(oras(&["push", "r/p:1", "x.tar.gz"]), "oras push");
+        assert_eq!(
+            oras(&["manifest", "fetch", "--plain-http", "r/p:1"]),
+            "oras manifest fetch"
+        );
+        assert_eq!(oras(&["login", "r:5000", "--username", "u"]), "oras login");
+        assert_eq!(command("tar", &["-czvf", "/o/x.tar.gz", "x"]).name(), "tar");
     }
 
     #[test]

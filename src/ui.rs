@@ -214,15 +214,16 @@ impl Progress for Ui {
     fn retrying(
         &self,
         pack: Option<&str>,
-        _command: &Command,
+        command: &Command,
         reason: &str,
         pause: Duration,
         attempt: u32,
         tries: u32,
     ) {
         self.line(&format!(
-            "  {}{}",
+            "  {}{}: {}",
             Self::prefix(pack),
+            command.name(),
             retry_line(reason, pause, attempt, tries)
         ));
     }

@@ -8,8 +8,9 @@ use crate::ui::Ui;
 
 pub fn cmd_doctor(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("doctor");
+    ui.line(&crate::build_info::summary());
     let mut problems = Vec::new();
-    let found = tools::discover(&args.tools, true, &mut problems);
+    let found = tools::discover(&args.tools, true, None, &mut problems);
     if let Some(oras) = &found.oras {
         let mode = match oras.mode {
             Mode::Strict => "the version Palette's documentation requires",

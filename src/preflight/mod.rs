@@ -177,7 +177,12 @@ fn tools_for(args: &PushArgs, known: Option<Found>, checks: &mut Checks) -> Foun
     known.unwrap_or_else(|| {
         let archives_folders = !args.pack_dirs.is_empty() || args.from.is_some();
         let needs_gzip = archives_folders && args.compress_program.is_none();
-        tools::discover(&args.tools, needs_gzip, &mut checks.problems)
+        tools::discover(
+            &args.tools,
+            needs_gzip,
+            args.limits.timeout.0,
+            &mut checks.problems,
+        )
     })
 }
 

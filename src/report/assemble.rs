@@ -3,7 +3,7 @@
 
 use super::{CommandRecord, PackRecord, PackStatus, Status, StepRecord, millis};
 use crate::engine::PackOutcome;
-use crate::plan::{PackPlan, Plan};
+use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan, Plan};
 
 /// Every step of the plan as a dry run lists it.
 pub fn planned_steps(plan: &Plan) -> Vec<StepRecord> {
@@ -31,20 +31,33 @@ pub fn planned_steps(plan: &Plan) -> Vec<StepRecord> {
 }
 
 /// The steps that ran, then every planned step a failure kept from running,
-/// as `not_run`, so the report lists the whole procedure.
-pub fn with_steps_not_reached(plan: &Plan, ran: &[StepRecord]) -> Vec<StepRecord> {
+/// as `not_run`, so the report lists the whole procedure; with the base
+/// path's digest in their commands once step 3 made it known.
+pub fn with_steps_not_reached(
+    plan: &Plan,
+    ran: &[StepRecord],
+    base_digest: Option<&str>,
+) -> Vec<StepRecord> {
     let mut steps = ran.to_vec();
     for planned in planned_steps(plan) {
         let reached = ran
             .iter()
             .any(|r| r.number == planned.number && r.pack == planned.pack);
-        if !reached {
-            steps.push(StepRecord {
-                status: Status::NotRun,
-                note: None,
-                ..planned
-            });
+        if reached {
+            continue;
         }
+        let mut commands = planned.commands.clone();
+        if let Some(digest) = base_digest {
+            for arg in commands.iter_mut().flat_map(|c| c.argv.iter_mut()) {
+                *arg = arg.replace(BASE_DIGEST_PLACEHOLDER, digest);
+            }
+        }
+        steps.push(StepRecord {
+            status: Status::NotRun,
+            note: None,
+            commands,
+            ..planned
+        });
     }
     steps
 }

@@ -43,16 +43,23 @@ pub struct Found {
 const ORAS_PROBE: &[&str] = &["version"];
 const TAR_PROBE: &[&str] = &["--version"];
 
-/// How long a version probe may take.
+/// How long a version probe may take, unless `--timeout` is shorter.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Finds and probes oras and tar, and gzip when `needs_gzip` (tar will
 /// compress with gzip: GNU tar needs it on PATH for `tar -czvf`, bsdtar
 /// compresses by itself; a host without it would otherwise fail only at the
 /// archive step). Each problem is added to `problems`.
-pub fn discover(args: &ToolArgs, needs_gzip: bool, problems: &mut Vec<Problem>) -> Found {
-    let oras = find_oras(args).map_err(|p| problems.push(p)).ok();
-    let tar = find_tar(args).map_err(|p| problems.push(p)).ok();
+/// `timeout`: the user's `--timeout`, which probes keep too.
+pub fn discover(
+    args: &ToolArgs,
+    needs_gzip: bool,
+    timeout: Option<Duration>,
+    problems: &mut Vec<Problem>,
+) -> Found {
+    let limit = timeout.map_or(PROBE_TIMEOUT, |t| t.min(PROBE_TIMEOUT));
+    let oras = find_oras(args, limit).map_err(|p| problems.push(p)).ok();
+    let tar = find_tar(args, limit).map_err(|p| problems.push(p)).ok();
     if needs_gzip
         && let Some(tar) = &tar
         && let Err(problem) = check_gzip(tar, which::which("gzip").is_ok())
@@ -109,9 +116,9 @@ struct Wanted<'a> {
 
 impl Wanted<'_> {
     /// Finds the program and asks its version: the program and what it said.
-    fn find(&self) -> Result<(Program, String), Problem> {
+    fn find(&self, limit: Duration) -> Result<(Program, String), Problem> {
         let program = self.locate()?;
-        let output = probe(&program, self.probe).map_err(|e| {
+        let output = probe(&program, self.probe, limit).map_err(|e| {
             Problem::new(
                 format!(
                     "'{}' does not behave like {}: {e}",
@@ -156,7 +163,7 @@ impl Wanted<'_> {
 }
 
 /// Runs `program args` and returns its stdout, or why it did not answer.
-fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
+fn probe(program: &Program, args: &[&str], limit: Duration) -> Result<String, String> {
     let command = Command::new(
         format!("ask {} its version", program.display),
         program,
@@ -166,7 +173,7 @@ fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
     .reading();
     let line = command.shell_line(false);
     let limits = Limits {
-        total: Some(PROBE_TIMEOUT),
+        total: Some(limit),
         stall: None,
     };
     match process::run(&command, None, Echo::Hidden, limits) {
@@ -187,7 +194,7 @@ fn probe(program: &Program, args: &[&str]) -> Result<String, String> {
     }
 }
 
-fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
+fn find_oras(args: &ToolArgs, limit: Duration) -> Result<FoundOras, Problem> {
     let wanted = Wanted {
         given: args.oras.as_deref(),
         default: "oras",
@@ -197,7 +204,7 @@ fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
         probe: ORAS_PROBE,
         fix: "point --oras (PACKPUSH_ORAS) at an ORAS 1.0.0 binary",
     };
-    let (program, output) = wanted.find()?;
+    let (program, output) = wanted.find(limit)?;
     let version = oras::parse_version(&output).map_err(|e| {
         Problem::new(
             format!("'{}' does not look like oras: {e}", program.path),
@@ -217,7 +224,7 @@ fn find_oras(args: &ToolArgs) -> Result<FoundOras, Problem> {
     })
 }
 
-fn find_tar(args: &ToolArgs) -> Result<FoundTar, Problem> {
+fn find_tar(args: &ToolArgs, limit: Duration) -> Result<FoundTar, Problem> {
     let wanted = Wanted {
         given: args.tar.as_deref(),
         default: "tar",
@@ -227,7 +234,7 @@ fn find_tar(args: &ToolArgs) -> Result<FoundTar, Problem> {
         probe: TAR_PROBE,
         fix: "point --tar (PACKPUSH_TAR) at GNU tar or bsdtar",
     };
-    let (program, output) = wanted.find()?;
+    let (program, output) = wanted.find(limit)?;
     let version = tar::describe_version(&output).ok_or_else(|| {
         Problem::new(
             format!(

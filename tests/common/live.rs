@@ -73,8 +73,14 @@ impl Live {
 
     /// Waits for the end (at most [`RUN_LIMIT`]); returns what packpush printed and how
     /// long it ran.
-    pub fn finish_timed(mut self) -> (Run, Duration) {
-        let deadline = self.started + RUN_LIMIT;
+    pub fn finish_timed(self) -> (Run, Duration) {
+        self.finish_within(RUN_LIMIT)
+    }
+
+    /// Waits for the end, at most `limit` from the start; returns what packpush printed
+    /// and how long it ran.
+    pub fn finish_within(mut self, limit: Duration) -> (Run, Duration) {
+        let deadline = self.started + limit;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("poll packpush") {
                 break status;
@@ -82,7 +88,7 @@ impl Live {
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("packpush ran longer than {RUN_LIMIT:?} and was killed");
+                panic!("packpush ran longer than {limit:?} and was killed");
             }
             thread::sleep(Duration::from_millis(5));
         };

@@ -8,5 +8,6 @@ pub mod fs_snapshot;
 pub mod live;
 pub mod packpush;
 pub mod packs;
+pub mod proxy;
 pub mod real;
 pub mod testbed;

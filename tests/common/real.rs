@@ -15,12 +15,16 @@ pub fn oras_1_3() -> String {
 /// `--archive`, ...), always with `--output json`: the JSON document on stdout, human text
 /// on stderr.
 pub fn push(sandbox: &Sandbox, registry: &Registry, project: &str, extra: &[&str]) -> Run {
+    push_to(sandbox, &registry.addr(), project, extra)
+}
+
+/// [`push`] to the registry at `addr` (e.g. a proxy in front of one).
+pub fn push_to(sandbox: &Sandbox, addr: &str, project: &str, extra: &[&str]) -> Run {
     let oras = oras_1_3();
-    let addr = registry.addr();
     let mut args = vec![
         "push",
         "--registry",
-        &addr,
+        addr,
         "--project",
         project,
         "--username",

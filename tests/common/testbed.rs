@@ -50,6 +50,8 @@ pub struct Testbed {
     pub cert: PathBuf,
     /// The certificate's private key.
     pub key: PathBuf,
+    /// mitmproxy's `mitmdump` (the fault-and-latency proxy).
+    pub mitmdump: PathBuf,
 }
 
 impl Testbed {
@@ -85,6 +87,7 @@ impl Testbed {
             htpasswd: path("PACKPUSH_TEST_HTPASSWD"),
             cert: path("PACKPUSH_TEST_CERT"),
             key: path("PACKPUSH_TEST_KEY"),
+            mitmdump: path("PACKPUSH_TEST_MITMDUMP"),
         };
         if !problems.is_empty() {
             panic!("{NOT_SET_UP}\n  {}", problems.join("\n  "));
@@ -162,22 +165,7 @@ impl Registry {
             )
             .expect("write the registry's config");
             let log_file = File::create(&log).expect("create the registry's log");
-            let mut command = Command::new(&testbed.registry);
-            command
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(log_file.try_clone().expect("clone the log's handle"))
-                .stderr(log_file);
-            // REGISTRY_* variables would override the config file.
-            for (name, _) in std::env::vars_os() {
-                if name.to_string_lossy().starts_with("REGISTRY_") {
-                    command.env_remove(name);
-                }
-            }
-            let mut child = command.spawn().unwrap_or_else(|error| {
-                panic!("could not start {}: {error}", testbed.registry.display())
-            });
+            let mut child = serve(&config, log_file);
 
             match wait_until_serving(&mut child, port, tls, &log) {
                 Ok(()) => {
@@ -273,6 +261,27 @@ impl Registry {
         } else {
             vec!["--plain-http".into()]
         }
+    }
+
+    /// Starts the registry again after [`Registry::stop`], on the same port with the same
+    /// storage and config, and waits until it serves.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the registry is still running");
+        let config = self.dir.path().join("config.yml");
+        let log = self.dir.path().join("registry.log");
+        let log_file = fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("open the registry's log");
+        let mut child = serve(&config, log_file);
+        if let Err(reason) = wait_until_serving(&mut child, self.port, self.tls, &log) {
+            let _ = child.kill();
+            panic!(
+                "the registry did not come back on {}: {reason}",
+                self.addr()
+            );
+        }
+        self.child = Some(child);
     }
 
     /// Kills the registry and waits for it; afterwards its port refuses connections.
@@ -380,7 +389,28 @@ fn write_htpasswd(dir: &Path, users: &[(&str, &str)]) -> PathBuf {
 }
 
 /// A port the kernel just handed out and nobody holds now.
-fn free_port() -> u16 {
+/// `docker-registry serve CONFIG`, its output into `log`.
+fn serve(config: &Path, log: File) -> Child {
+    let registry = &Testbed::get().registry;
+    let mut command = Command::new(registry);
+    command
+        .arg("serve")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone the log's handle"))
+        .stderr(log);
+    // REGISTRY_* variables would override the config file.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("REGISTRY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .spawn()
+        .unwrap_or_else(|error| panic!("could not start {}: {error}", registry.display()))
+}
+
+pub fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .expect("bind a loopback port")

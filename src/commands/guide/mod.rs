@@ -86,7 +86,9 @@ fn guide(
     welcome(screen);
     // A missing or wrong oras or tar is found before any question, once.
     let mut problems = Vec::new();
-    let tools = tools::discover(&args.tools, args.compress_program.is_none(), &mut problems);
+    let needs_gzip = args.compress_program.is_none();
+    let timeout = args.limits.timeout.0;
+    let tools = tools::discover(&args.tools, needs_gzip, timeout, &mut problems);
     preflight_result(problems)?;
 
     let answers = questions::ask(args, provenance, screen)?;

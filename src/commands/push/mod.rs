@@ -127,7 +127,8 @@ fn push(
         report.warnings.push(warning.clone());
     }
     let kept = workspace.finish(&plan, &outcome);
-    report.steps = report::with_steps_not_reached(&plan, &outcome.steps);
+    report.steps =
+        report::with_steps_not_reached(&plan, &outcome.steps, outcome.base_digest.as_deref());
     report.packs = plan
         .packs
         .iter()
