@@ -283,6 +283,8 @@ pub struct PushArgs {
 
     /// Where the archive is written and kept. Default: a temporary folder,
     /// removed after a successful push (kept, and its path printed, when a push fails).
+    /// An archive already there is used if it has the very bytes this run would
+    /// write, and refused otherwise.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<Utf8PathBuf>,
     /// Print the plan (the exact commands, in order) and exit: runs nothing, touches nothing.
