@@ -11,16 +11,16 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::calls::call_names;
-use common::doubles::{Doubles, HELLO_REPO, json};
+use common::doubles::{Doubles, HELLO_REPO, ONE_PACK_CALLS, json};
 use common::packpush::{Run, Sandbox, arg, fixture_pack, path_str, run_command};
 use common::packs::copy_dir;
+use common::pty;
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
@@ -191,18 +191,7 @@ fn at_a_terminal_the_script_asks_for_the_password_without_echo() {
     fs::create_dir_all(scripted.tmp()).unwrap();
     command.cwd(scripted.sandbox.home());
     let mut child = pair.slave.spawn_command(command).expect("start in the pty");
-    let mut reader = pair.master.try_clone_reader().expect("pty reader");
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&output);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    let output = pty::gather(pair.master.try_clone_reader().expect("pty reader"));
     let text = || String::from_utf8_lossy(&output.lock().unwrap()).into_owned();
     let prompt = format!("Password for {USER} at {}: ", registry.addr());
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -243,18 +232,7 @@ fn the_script_keeps_the_password_out_of_every_childs_environment() {
     command.env("HARBOR_PASSWORD", PASSWORD);
     run_command(command, "").assert_code(0);
     let calls = doubles.steps();
-    assert_eq!(
-        call_names(&calls),
-        [
-            "login",
-            "tar",
-            "push-base",
-            "fetch",
-            "push-pack",
-            "fetch",
-            "fetch"
-        ]
-    );
+    assert_eq!(call_names(&calls), ONE_PACK_CALLS);
     for call in &calls {
         assert_eq!(call.env_has_harbor_password, "no", "{call:#?}");
     }

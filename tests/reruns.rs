@@ -14,16 +14,7 @@ use common::digest::sha256_hex;
 use common::doubles::{BASE_REPO, Doubles, HELLO_REPO, ONE_PACK_CALLS, PACK_REF, json};
 use common::packpush::fixture_pack;
 use common::packs::copy_dir;
-
-/// The `push_pack` step of a JSON report.
-fn step<'a>(report: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} step: {report:#}"))
-}
+use common::real::step;
 
 #[test]
 fn a_second_push_of_the_same_pack_is_up_to_date_and_pushes_nothing() {

@@ -23,7 +23,7 @@ use std::process::Command;
 use common::digest::sha256_file;
 use common::packpush::{Run, Sandbox, arg, fixture_pack, path_str};
 use common::packs::copy_dir;
-use common::real::{self, report};
+use common::real::{self, report, step};
 use common::testbed::Registry;
 use serde_json::Value;
 
@@ -73,15 +73,6 @@ fn push(sandbox: &Sandbox, registry: &Registry, pack: &Path, extra: &[&str]) -> 
 
 fn pack_of(report: &Value) -> &Value {
     &report["packs"][0]
-}
-
-fn step<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} step: {report:#}"))
 }
 
 fn warnings(report: &Value) -> Vec<String> {

@@ -9,5 +9,6 @@ pub mod live;
 pub mod packpush;
 pub mod packs;
 pub mod proxy;
+pub mod pty;
 pub mod real;
 pub mod testbed;

@@ -50,3 +50,14 @@ pub fn report(run: &Run) -> Value {
         )
     })
 }
+
+/// The first step of `kind` (`archive`, `push_pack`, ...) in a JSON report.
+#[track_caller]
+pub fn step<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} step: {report:#}"))
+}
