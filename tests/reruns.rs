@@ -142,3 +142,34 @@ fn changed_content_under_the_same_version_is_refused_unless_overwrite() {
         json(&first)["layers"][0]["digest"]
     );
 }
+
+/// The look-up before tar failing (here: the registry refuses connections to fetches of what
+/// it holds) changes no result: tar runs as without a cache, and step 4's own look-up fails
+/// the pack with its exit code and words.
+#[test]
+fn a_look_up_before_tar_that_fails_falls_back_to_tar() {
+    let mut doubles = Doubles::new();
+    doubles.push(&[]).assert_code(0);
+    doubles.env("ORAS_DOUBLE_FAIL", "verify");
+    let before = doubles.calls().len();
+    let run = doubles.push(&["--retries", "0", "--output", "json"]);
+    run.assert_code(6);
+    let steps = doubles.steps_after(before);
+    assert_eq!(
+        call_names(&steps),
+        ["login", "fetch", "tar", "push-base", "fetch"]
+    );
+    let report = json(run.stdout.as_bytes());
+    let archive = step(&report, "archive");
+    assert_eq!(archive["status"], "ok", "{archive:#}");
+    assert_eq!(archive["commands"][0]["exit_code"], 1, "{archive:#}");
+    assert_eq!(report["packs"][0]["archived"], "tar", "{report:#}");
+    assert_eq!(step(&report, "push_pack")["status"], "failed", "{report:#}");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("step 4"),
+        "{report:#}"
+    );
+}

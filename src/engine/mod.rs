@@ -135,6 +135,7 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
         Err(stopped) => return engine.finish(packs, None, Some(stopped)),
     };
     let (prepared, stopped) = engine.archive_all(&mut packs, recalled);
+    let stopped = stopped.or_else(|| interrupted("while archiving"));
     if stopped.is_some() {
         return engine.finish(packs, None, stopped);
     }
@@ -151,6 +152,19 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
     };
     let stopped = engine.push_all(&mut packs, prepared, base_digest.as_deref());
     engine.finish(packs, base_digest, stopped)
+}
+
+/// A signal that arrived while no command ran (packs found up to date run
+/// none): the run stops as if it had stopped a command.
+fn interrupted(when: &str) -> Option<Failure> {
+    signals::pending().map(|sig| {
+        Failure::new(
+            Class::Interrupted(sig),
+            format!("interrupted by {} {when}", signals::name(sig)),
+        )
+        .detail("registry state: nothing was pushed to the registry")
+        .detail("temporary files are removed; your files are unchanged")
+    })
 }
 
 /// An interruption among the packs' failures stops the run.

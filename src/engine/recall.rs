@@ -17,7 +17,6 @@ use crate::error::{Class, Failure};
 use crate::pack::fingerprint::Fingerprint;
 use crate::plan::PackPlan;
 use crate::report::CommandRecord;
-use crate::signals;
 
 /// Packs whose fingerprint and look-up are found at the same time, at least.
 pub const AT_ONCE: usize = 4;
@@ -52,13 +51,8 @@ impl Engine<'_> {
         for result in results {
             recalled.push(result.transpose()?.unwrap_or_default());
         }
-        match signals::pending() {
-            Some(sig) => Err(Failure::new(
-                Class::Interrupted(sig),
-                format!("interrupted by {} before archiving", signals::name(sig)),
-            )
-            .detail("registry state: nothing was pushed to the registry")
-            .detail("temporary files are removed; your files are unchanged")),
+        match super::interrupted("before archiving") {
+            Some(failure) => Err(failure),
             None => Ok(recalled),
         }
     }

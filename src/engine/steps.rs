@@ -156,7 +156,10 @@ impl Engine<'_> {
             });
         };
         let held = recalled.attach(self, &mut run, pack);
-        let on_disk = self.on_disk(&run, pack)?;
+        let on_disk = match self.on_disk(&run, pack) {
+            Ok(on_disk) => on_disk,
+            Err(failure) => return Err(self.fail(run, failure)),
+        };
         let title = pack.target.archive_name();
         let known = Known {
             cached: recalled.cached.as_ref().map(|c| ExpectedLayer {
