@@ -1,5 +1,5 @@
-//! Runs a plan: login once, what the archive cache knows of every pack
-//! (`recall`), every archive, the base path once (when a pack needs
+//! Runs a plan: login once (every pack folder's fingerprint meanwhile),
+//! what the archive cache knows of every pack (`recall`), every archive, the base path once (when a pack needs
 //! pushing), then each pack's look-up, push and verification. Packs run
 //! side by side with `--jobs`; one pack failing does not stop the others,
 //! but a failed login or base-path push, or a signal, stops the run.
@@ -127,10 +127,14 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
         cache: plan.cache_dir.as_deref().map(Cache::new),
     };
     let mut packs = vec![PackOutcome::not_run(); plan.packs.len()];
-    if let Err(failure) = engine.login() {
+    let (login, prints) = std::thread::scope(|scope| {
+        let prints = scope.spawn(|| engine.fingerprint_all());
+        (engine.login(), prints.join().unwrap_or_default())
+    });
+    if let Err(failure) = login {
         return engine.finish(packs, None, Some(failure));
     }
-    let recalled = match engine.recall_all() {
+    let recalled = match engine.recall_all(prints) {
         Ok(recalled) => recalled,
         Err(stopped) => return engine.finish(packs, None, Some(stopped)),
     };

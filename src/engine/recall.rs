@@ -1,12 +1,13 @@
 //! The start of step 2, for every pack folder before any tar runs: its
-//! fingerprint, the archive the cache remembers for it, and, when there is
-//! one, the read-only look-up of the pack's tag, so that step 2 can find
-//! the pack up to date without running tar (`verify::before_archiving`).
+//! fingerprint (computed beside the login: it reads only the pack folders),
+//! the archive the cache remembers for it, and, when there is one, the
+//! read-only look-up of the pack's tag, so that step 2 can find the pack up
+//! to date without running tar (`verify::before_archiving`).
 //!
-//! Fingerprints and look-ups change nothing, so they run for several packs
-//! at a time: [`AT_ONCE`], or `--jobs` when more. A look-up that fails is
-//! only recorded: the pack is archived as ever, and step 4's look-up says
-//! what is wrong.
+//! Look-ups change nothing, so they run for several packs at a time:
+//! [`AT_ONCE`], or `--jobs` when more. A look-up that fails is only
+//! recorded: the pack is archived as ever, and step 4's look-up says what
+//! is wrong.
 
 use std::time::{Duration, Instant};
 
@@ -41,12 +42,44 @@ struct LookedUp {
     held: Option<Option<Vec<u8>>>,
 }
 
+/// A pack folder's fingerprint, and how long it took.
+pub(super) type Printed = Option<(Fingerprint, Duration)>;
+
 impl Engine<'_> {
-    /// What is known of every pack before archiving; an interruption stops
-    /// the run.
-    pub(super) fn recall_all(&self) -> Result<Vec<Recalled>, Failure> {
+    /// Every pack folder's fingerprint when the cache is used (a folder
+    /// that cannot be read has none: the cache is not used for it). It
+    /// reads only the pack folders, so it runs beside the login.
+    pub(super) fn fingerprint_all(&self) -> Vec<Printed> {
+        let Some(cache) = &self.cache else {
+            return Vec::new();
+        };
+        let print = |pack: &PackPlan| {
+            let recall = pack.archive_step.recall.as_ref()?;
+            let started = Instant::now();
+            let context = recall.context.as_bytes();
+            match Fingerprint::compute(&recall.folder, &recall.folder_name, recall.view, context) {
+                Ok(fingerprint) => Some((fingerprint, started.elapsed())),
+                Err(e) => {
+                    cache.note(format!("{} cannot be fingerprinted ({e})", recall.folder));
+                    None
+                }
+            }
+        };
+        self.plan.packs.iter().map(print).collect()
+    }
+
+    /// What is known of every pack before archiving, from its fingerprint;
+    /// an interruption stops the run.
+    pub(super) fn recall_all(&self, prints: Vec<Printed>) -> Result<Vec<Recalled>, Failure> {
+        let prints: Vec<std::sync::Mutex<Printed>> =
+            prints.into_iter().map(std::sync::Mutex::new).collect();
         let workers = self.settings.jobs.max(AT_ONCE);
-        let results = self.for_each_pack_at(workers, |_, pack| self.recall(pack));
+        let results = self.for_each_pack_at(workers, |index, pack| {
+            let printed = prints
+                .get(index)
+                .and_then(|p| p.lock().expect("fingerprint slot").take());
+            self.recall(pack, printed)
+        });
         let mut recalled = Vec::new();
         for result in results {
             recalled.push(result.transpose()?.unwrap_or_default());
@@ -57,24 +90,12 @@ impl Engine<'_> {
         }
     }
 
-    /// One pack's fingerprint, the cache's entry, and the look-up when the
+    /// The cache's entry for a pack's fingerprint, and the look-up when the
     /// entry can spare tar.
-    fn recall(&self, pack: &PackPlan) -> Result<Recalled, Failure> {
+    fn recall(&self, pack: &PackPlan, printed: Printed) -> Result<Recalled, Failure> {
         let started = Instant::now();
-        let (Some(recall), Some(cache)) = (&pack.archive_step.recall, &self.cache) else {
+        let (Some(cache), Some((fingerprint, printing))) = (&self.cache, printed) else {
             return Ok(Recalled::default());
-        };
-        let fingerprint = match Fingerprint::compute(
-            &recall.folder,
-            &recall.folder_name,
-            recall.view,
-            recall.context.as_bytes(),
-        ) {
-            Ok(fingerprint) => fingerprint,
-            Err(e) => {
-                cache.note(format!("{} cannot be fingerprinted ({e})", recall.folder));
-                return Ok(Recalled::default());
-            }
         };
         let cached = cache.recall(&fingerprint.hex);
         // With --output-dir, the archive is wanted on disk: tar runs unless
@@ -88,7 +109,7 @@ impl Engine<'_> {
             fingerprint: Some(fingerprint),
             cached,
             lookup,
-            took: started.elapsed(),
+            took: printing + started.elapsed(),
         })
     }
 
