@@ -5,7 +5,11 @@
 //! tar, and finds it up to date when the registry holds that archive.
 //!
 //! One small JSON file per fingerprint in `DIR/archives/`: no credentials, no
-//! registry address, no path. Files are written whole under another name
+//! registry address, no path. Beside them, in `DIR/packs/`, an empty file
+//! per pack version (named by the sha256 of `NAME:VERSION`) an entry was
+//! written for: a version the cache never saw cannot have an entry (its
+//! pack.json, and so its fingerprint, is another), so its fingerprint need
+//! not be known before tar runs. Files are written whole under another name
 //! and renamed, so a reader (another run at the same time, say) sees a
 //! whole entry or none. The cache can make a run faster, never wrong: an
 //! entry that is missing, unreadable, truncated, written by another version
@@ -80,6 +84,21 @@ impl Cache {
         self.entries().join(format!("{fingerprint}.json"))
     }
 
+    fn versions(&self) -> Utf8PathBuf {
+        self.dir.join("packs")
+    }
+
+    fn version_mark(&self, label: &str) -> Utf8PathBuf {
+        self.versions()
+            .join(crate::digest::of_bytes(label.as_bytes()).replace("sha256:", ""))
+    }
+
+    /// Whether an entry was ever written for the pack version `label`
+    /// (`NAME:VERSION`): if not, no entry can match its content.
+    pub fn knows_version(&self, label: &str) -> bool {
+        self.version_mark(label).exists()
+    }
+
     /// The archive remembered for `fingerprint`, if there is a sound entry.
     pub fn recall(&self, fingerprint: &str) -> Option<Known> {
         let path = self.path(fingerprint);
@@ -108,8 +127,9 @@ impl Cache {
         }
     }
 
-    /// Remembers that `fingerprint` gives the archive `known`.
-    pub fn remember(&self, fingerprint: &str, known: &Known) {
+    /// Remembers that `fingerprint` (of the pack version `label`) gives the
+    /// archive `known`.
+    pub fn remember(&self, fingerprint: &str, label: &str, known: &Known) {
         let entry = Entry {
             format: FORMAT,
             packpush: env!("CARGO_PKG_VERSION").into(),
@@ -117,11 +137,29 @@ impl Cache {
             digest: known.digest.clone(),
             size: known.size,
         };
-        if let Err(e) = self.write(fingerprint, &entry) {
+        if let Err(e) = self
+            .write(fingerprint, &entry)
+            .and_then(|()| self.mark(label))
+        {
             self.note(format!("the cache {} cannot be written ({e})", self.dir));
             return;
         }
-        self.tidy();
+        tidy(&self.entries());
+        tidy(&self.versions());
+    }
+
+    /// Notes that an entry was written for the pack version `label`.
+    fn mark(&self, label: &str) -> std::io::Result<()> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(self.versions())?;
+        let mark = self.version_mark(label);
+        std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(&mark)?
+            .set_modified(SystemTime::now())
     }
 
     /// Writes an entry under a temporary name, then renames it into place.
@@ -142,46 +180,13 @@ impl Cache {
             .map(drop)
     }
 
-    /// Removes the entries not used for longest when there are too many,
-    /// and temporary files a killed run left. Best effort: a failure here
-    /// harms nothing.
-    fn tidy(&self) {
-        let Ok(list) = std::fs::read_dir(self.entries()) else {
-            return;
-        };
-        let (temporary, entries): (Vec<_>, Vec<_>) =
-            list.flatten().map(|item| item.path()).partition(|path| {
-                path.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
-            });
-        let modified = |path: &std::path::Path| {
-            std::fs::metadata(path)
-                .and_then(|m| m.modified())
-                .unwrap_or(SystemTime::UNIX_EPOCH)
-        };
-        let now = SystemTime::now();
-        for path in temporary {
-            if now.duration_since(modified(&path)).unwrap_or_default() > STALE_TEMPORARY {
-                let _ = std::fs::remove_file(path);
+    /// Marks an entry (and its pack version) as used now, so that a
+    /// clean-up keeps it.
+    pub fn used(&self, fingerprint: &str, label: &str) {
+        for path in [self.path(fingerprint), self.version_mark(label)] {
+            if let Ok(file) = std::fs::File::options().append(true).open(path) {
+                let _ = file.set_modified(SystemTime::now());
             }
-        }
-        if entries.len() <= MAX_ENTRIES {
-            return;
-        }
-        let mut aged: Vec<_> = entries.into_iter().map(|p| (modified(&p), p)).collect();
-        aged.sort();
-        for (_, path) in &aged[..aged.len() - KEEP_ENTRIES] {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-
-    /// Marks an entry as used now, so that a clean-up keeps it.
-    pub fn used(&self, fingerprint: &str) {
-        if let Ok(file) = std::fs::File::options()
-            .append(true)
-            .open(self.path(fingerprint))
-        {
-            let _ = file.set_modified(SystemTime::now());
         }
     }
 
@@ -197,6 +202,39 @@ impl Cache {
     /// What went wrong with the cache during the run, each said once.
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.lock().expect("cache warnings").clone()
+    }
+}
+
+/// Removes the files of `dir` not used for longest when there are too
+/// many, and temporary files a killed run left. Best effort: a failure here
+/// harms nothing.
+fn tidy(dir: &Utf8Path) {
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let (temporary, entries): (Vec<_>, Vec<_>) =
+        list.flatten().map(|item| item.path()).partition(|path| {
+            path.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
+        });
+    let modified = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    };
+    let now = SystemTime::now();
+    for path in temporary {
+        if now.duration_since(modified(&path)).unwrap_or_default() > STALE_TEMPORARY {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    if entries.len() <= MAX_ENTRIES {
+        return;
+    }
+    let mut aged: Vec<_> = entries.into_iter().map(|p| (modified(&p), p)).collect();
+    aged.sort();
+    for (_, path) in &aged[..aged.len() - KEEP_ENTRIES] {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -242,6 +280,7 @@ mod tests {
     use super::*;
 
     const PRINT: &str = "ab12";
+    const LABEL: &str = "mypack:1.0.0";
 
     fn known() -> Known {
         Known {
@@ -260,8 +299,11 @@ mod tests {
     fn remembers_and_recalls() {
         let (_dir, cache) = cache();
         assert_eq!(cache.recall(PRINT), None);
-        cache.remember(PRINT, &known());
+        assert!(!cache.knows_version(LABEL));
+        cache.remember(PRINT, LABEL, &known());
         assert_eq!(cache.recall(PRINT), Some(known()));
+        assert!(cache.knows_version(LABEL));
+        assert!(!cache.knows_version("mypack:1.0.1"));
         assert_eq!(cache.recall("other"), None);
         assert!(cache.warnings().is_empty(), "{:?}", cache.warnings());
         let text = std::fs::read_to_string(cache.path(PRINT)).unwrap();
@@ -271,7 +313,7 @@ mod tests {
     #[test]
     fn unsound_entries_are_ignored_and_said_once() {
         let (_dir, written) = cache();
-        written.remember(PRINT, &known());
+        written.remember(PRINT, LABEL, &known());
         let whole = std::fs::read(written.path(PRINT)).unwrap();
         let other_version = String::from_utf8(whole.clone())
             .unwrap()
@@ -290,7 +332,7 @@ mod tests {
             (wrong_name.as_bytes(), "does not hold what its name says"),
         ] {
             let (_dir, cache) = cache();
-            cache.remember(PRINT, &known());
+            cache.remember(PRINT, LABEL, &known());
             std::fs::write(cache.path(PRINT), bad).unwrap();
             assert_eq!(cache.recall(PRINT), None);
             assert_eq!(cache.recall(PRINT), None);
@@ -312,7 +354,7 @@ mod tests {
             .join("not-a-folder");
         std::fs::write(&file, "x").unwrap();
         let cache = Cache::new(&file);
-        cache.remember(PRINT, &known());
+        cache.remember(PRINT, LABEL, &known());
         assert_eq!(cache.recall(PRINT), None);
         let warnings = cache.warnings();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -324,7 +366,7 @@ mod tests {
         let (_dir, cache) = cache();
         for i in 0..MAX_ENTRIES {
             let print = format!("{i:04}");
-            cache.remember(&print, &known());
+            cache.remember(&print, LABEL, &known());
             let age = Duration::from_secs((MAX_ENTRIES - i) as u64 + 10);
             std::fs::File::options()
                 .append(true)
@@ -333,7 +375,7 @@ mod tests {
                 .set_modified(SystemTime::now() - age)
                 .unwrap();
         }
-        cache.remember("newest", &known());
+        cache.remember("newest", LABEL, &known());
         let left = std::fs::read_dir(cache.entries()).unwrap().count();
         assert_eq!(left, KEEP_ENTRIES);
         assert_eq!(cache.recall("0000"), None);

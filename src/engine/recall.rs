@@ -1,6 +1,7 @@
 //! The start of step 2, for every pack folder before any tar runs: its
-//! fingerprint (computed beside the login: it reads only the pack folders),
-//! the archive the cache remembers for it, and, when there is one, the
+//! fingerprint (computed beside the login: it reads only the pack folders;
+//! for a version the cache never saw, beside tar instead, as nothing can be
+//! found for it), the archive the cache remembers for it, and, when there is one, the
 //! read-only look-up of the pack's tag, so that step 2 can find the pack up
 //! to date without running tar (`verify::before_archiving`).
 //!
@@ -49,23 +50,30 @@ impl Engine<'_> {
     /// Every pack folder's fingerprint when the cache is used (a folder
     /// that cannot be read has none: the cache is not used for it). It
     /// reads only the pack folders, so it runs beside the login.
+    /// A version the cache never saw cannot be found in it: its fingerprint
+    /// is computed beside tar instead (`steps`).
     pub(super) fn fingerprint_all(&self) -> Vec<Printed> {
         let Some(cache) = &self.cache else {
             return Vec::new();
         };
         let print = |pack: &PackPlan| {
-            let recall = pack.archive_step.recall.as_ref()?;
-            let started = Instant::now();
-            let context = recall.context.as_bytes();
-            match Fingerprint::compute(&recall.folder, &recall.folder_name, recall.view, context) {
-                Ok(fingerprint) => Some((fingerprint, started.elapsed())),
-                Err(e) => {
-                    cache.note(format!("{} cannot be fingerprinted ({e})", recall.folder));
-                    None
-                }
+            if !cache.knows_version(&pack.label()) {
+                return None;
             }
+            let started = Instant::now();
+            Some((self.fingerprint(pack)?, started.elapsed()))
         };
         self.plan.packs.iter().map(print).collect()
+    }
+
+    /// A pack folder's fingerprint, when the cache is used (a folder that
+    /// cannot be read has none: the cache is not used for it).
+    pub(super) fn fingerprint(&self, pack: &PackPlan) -> Option<Fingerprint> {
+        let (recall, cache) = (pack.archive_step.recall.as_ref()?, self.cache.as_ref()?);
+        let context = recall.context.as_bytes();
+        Fingerprint::compute(&recall.folder, &recall.folder_name, recall.view, context)
+            .map_err(|e| cache.note(format!("{} cannot be fingerprinted ({e})", recall.folder)))
+            .ok()
     }
 
     /// What is known of every pack before archiving, from its fingerprint;
@@ -145,9 +153,9 @@ impl Recalled {
     }
 
     /// The cache's entry spared tar: it is kept the longest.
-    pub(super) fn used(&self, cache: Option<&Cache>) {
+    pub(super) fn used(&self, cache: Option<&Cache>, pack: &PackPlan) {
         if let (Some(cache), Some(fingerprint)) = (cache, &self.fingerprint) {
-            cache.used(&fingerprint.hex);
+            cache.used(&fingerprint.hex, &pack.label());
         }
     }
 
@@ -168,13 +176,11 @@ impl Recalled {
             None => {}
         }
         if fingerprint.still_matches(&recall.folder, &recall.folder_name) {
-            cache.remember(
-                &fingerprint.hex,
-                &Known {
-                    digest: digest.into(),
-                    size,
-                },
-            );
+            let known = Known {
+                digest: digest.into(),
+                size,
+            };
+            cache.remember(&fingerprint.hex, &pack.label(), &known);
         }
     }
 }

@@ -177,7 +177,7 @@ impl Engine<'_> {
                     short(&layer.digest)
                 );
                 self.end(run, Status::Skipped, Some(note));
-                recalled.used(self.cache.as_ref());
+                recalled.used(self.cache.as_ref(), pack);
                 let on_disk = on_disk.is_some();
                 Ok(Prepared::UpToDate {
                     digest,
@@ -188,7 +188,7 @@ impl Engine<'_> {
             Archiving::UseOnDisk => {
                 let note = "the identical archive already in --output-dir is used; tar did not run";
                 self.end(run, Status::Skipped, Some(note.into()));
-                recalled.used(self.cache.as_ref());
+                recalled.used(self.cache.as_ref(), pack);
                 Ok(Prepared::Archive {
                     hashing: Hashing::Done(Ok(on_disk.unwrap_or_default())),
                     archived: Archived::Reused,
@@ -242,7 +242,7 @@ impl Engine<'_> {
         mut run: Running<'_>,
         pack: &PackPlan,
         tar: &Command,
-        recalled: Recalled,
+        mut recalled: Recalled,
         on_disk: Option<(String, u64)>,
     ) -> Result<Prepared, Failure> {
         let target = match on_disk {
@@ -250,10 +250,21 @@ impl Engine<'_> {
             None => pack.archive.clone(),
         };
         let tar = tar.filled(pack.archive.as_str(), target.as_str());
-        let hashing = match self.run_tar(&mut run, pack, &tar, &target) {
+        // A fingerprint not known yet (a version the cache never saw) is
+        // computed while tar runs, for the cache to learn it.
+        let (hashing, late) = std::thread::scope(|scope| {
+            let late = recalled
+                .fingerprint
+                .is_none()
+                .then(|| scope.spawn(|| self.fingerprint(pack)));
+            let hashing = self.run_tar(&mut run, pack, &tar, &target);
+            (hashing, late.and_then(|l| l.join().ok().flatten()))
+        });
+        let hashing = match hashing {
             Ok(hashing) => hashing,
             Err(failure) => return Err(self.fail(run, failure)),
         };
+        recalled.fingerprint = recalled.fingerprint.or(late);
         if recalled.fingerprint.is_none() && on_disk.is_none() {
             self.end(run, Status::Ok, None);
             return Ok(Prepared::Archive {
