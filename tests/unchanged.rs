@@ -268,9 +268,10 @@ fn entries(cache: &Path) -> Vec<PathBuf> {
 /// What is done to the cache between two runs.
 type Spoil = fn(&Path);
 
-#[test]
-fn a_spoiled_cache_changes_no_result_and_says_it_was_ignored() {
-    let spoils: [(&str, Spoil, Option<&str>); 5] = [
+/// The ways a cache is spoiled between two runs, and what the warning then says (nothing
+/// for a cache that was simply deleted: a first run has none either).
+fn spoils() -> [(&'static str, Spoil, Option<&'static str>); 5] {
+    [
         ("deleted", |c| fs::remove_dir_all(c).unwrap(), None),
         (
             "truncated",
@@ -314,8 +315,12 @@ fn a_spoiled_cache_changes_no_result_and_says_it_was_ignored() {
             },
             Some("was written by packpush 0.0.1-other"),
         ),
-    ];
-    for (what, spoil, said) in spoils {
+    ]
+}
+
+#[test]
+fn a_spoiled_cache_changes_no_result_and_says_it_was_ignored() {
+    for (what, spoil, said) in spoils() {
         let registry = Registry::start(false);
         let sandbox = Sandbox::new();
         let cache = sandbox.home().join("cache");
