@@ -255,7 +255,7 @@ impl Existing {
 
 /// What step 2 knows before it runs tar.
 #[derive(Clone, Copy, Debug)]
-pub struct Known<'a> {
+pub struct KnownBeforeTar<'a> {
     /// The archive this content gives, as the cache remembers it.
     pub cached: Option<ExpectedLayer<'a>>,
     /// The archive already at the archive's path (`--output-dir`): digest
@@ -284,7 +284,7 @@ pub enum Archiving {
 
 /// What step 2 does with what it knows: the cache can only spare work,
 /// never change a result. Without a cache entry, tar runs as ever.
-pub fn before_archiving(known: &Known<'_>) -> Archiving {
+pub fn before_archiving(known: &KnownBeforeTar<'_>) -> Archiving {
     let on_disk_matches = match (known.cached, known.on_disk) {
         (Some(cached), Some((digest, size))) => {
             Some(cached.digest == digest && cached.size == size)
@@ -536,7 +536,7 @@ mod tests {
     fn before_archiving_the_cache_only_spares_work() {
         let same = fixture("1.0.0", "manifest-pack.json");
         let cached = Some(expected());
-        let known = |on_disk, held| Known {
+        let known = |on_disk, held| KnownBeforeTar {
             cached,
             on_disk,
             held,
@@ -578,7 +578,7 @@ mod tests {
         );
         // Without a cache entry, nothing is known: tar runs, and what it makes is
         // compared with the file on disk.
-        let unknown = |on_disk| Known {
+        let unknown = |on_disk| KnownBeforeTar {
             cached: None,
             on_disk,
             held: Some(Some(&same[..])),

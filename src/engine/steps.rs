@@ -15,7 +15,7 @@ use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan};
 use crate::process::Command;
 use crate::report::{Archived, PackStatus, Status};
 use crate::tools::tar;
-use crate::verify::{self, Archiving, Existing, ExpectedLayer, Known, Layer, ReadBack};
+use crate::verify::{self, Archiving, Existing, ExpectedLayer, KnownBeforeTar, Layer, ReadBack};
 
 /// Where the archive's digest comes from: hashed while tar wrote it, or
 /// hashed from a carried-in file in the background while the run goes on.
@@ -161,7 +161,7 @@ impl Engine<'_> {
             Err(failure) => return Err(self.fail(run, failure)),
         };
         let title = pack.target.archive_name();
-        let known = Known {
+        let known = KnownBeforeTar {
             cached: recalled.cached.as_ref().map(|c| ExpectedLayer {
                 title: &title,
                 digest: &c.digest,
