@@ -31,6 +31,14 @@ Examples:
   # in CI: errors only, the findings as JSON on stdout
   packpush check ./mypack --quiet --output json";
 
+const LIST_EXAMPLES: &str = "\
+Examples:
+  # every pack and version Palette will find in the project
+  packpush list --registry harbor.example.com --project spectro-oci-registry --username admin
+
+  # two packs only, their archives downloaded and checked too; JSON for CI
+  printf '%s' \"$HARBOR_PASSWORD\" | packpush list mypack otherpack --deep --password-stdin --output json";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   packpush completions bash > ~/.local/share/bash-completion/completions/packpush
@@ -54,12 +62,17 @@ Examples:
 /// Push Spectro Cloud Palette packs to an OCI registry, exactly as Palette's
 /// documentation prescribes: ORAS 1.0.0, tar, an empty base-path artifact,
 /// then the pack, verified by reading back what the registry holds.
+///
+/// An option given twice takes its last value (`--output json --output
+/// human` is human), so a flag set in a variable such as PACKPUSH_FLAGS can
+/// be overridden later on the command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "packpush",
     version,
     long_version = crate::build_info::long_version(),
-    propagate_version = false
+    propagate_version = false,
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -81,13 +94,32 @@ pub enum Command {
     /// folder, none dangling, no special files. Exit 0 (warnings allowed) or 3.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Show what Palette will find in the registry: every pack, every version, and whether Palette can use it.
+    ///
+    /// Reads, through oras and without changing anything, every pack
+    /// repository under REGISTRY/PROJECT/spectro-packs/archive (or only the
+    /// NAMEs given) and each version's manifest: its digest, its layer's
+    /// title and size, its creation time, and whether it has the shape
+    /// Palette expects. Also whether the base path exists, and which
+    /// repositories lie outside it. Exit 0 when Palette can use every
+    /// version, 7 when it cannot use one (each is named, with why).
+    #[command(after_help = LIST_EXAMPLES)]
+    List(Box<ListArgs>),
     /// Push a pack step by step at a terminal, asking for what is missing.
     ///
     /// Asks for what the command line and the environment leave out, shows
     /// the plan, runs the same push as `packpush push` with live progress, and
     /// ends with what to enter in Palette. Needs a terminal; scripts use
     /// `packpush push`.
-    #[command(after_help = GUIDE_EXAMPLES)]
+    #[command(
+        after_help = GUIDE_EXAMPLES,
+        mut_arg("registry", |a| a.help(
+            "The registry host, with an optional port (a pasted https://... is corrected)"
+        )),
+        mut_arg("username", |a| a.help(
+            "The registry user name. The password is asked for (hidden), unless HARBOR_PASSWORD is set"
+        )),
+    )]
     Guide(Box<GuideArgs>),
     /// Print a shell completion script for packpush on stdout.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
@@ -111,16 +143,62 @@ pub enum Command {
 /// Where oras and tar are, and which oras versions are accepted.
 #[derive(Debug, Args, Clone)]
 pub struct ToolArgs {
-    /// The oras program to use (default: `oras` on PATH).
-    #[arg(long, env = "PACKPUSH_ORAS", value_name = "PATH")]
-    pub oras: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub oras: OrasArgs,
     /// The tar program to use (default: `tar` on PATH).
     #[arg(long, env = "PACKPUSH_TAR", value_name = "PATH")]
     pub tar: Option<Utf8PathBuf>,
+}
+
+/// Where oras is, and which oras versions are accepted.
+#[derive(Debug, Args, Clone)]
+pub struct OrasArgs {
+    /// The oras program to use (default: `oras` on PATH).
+    #[arg(long = "oras", id = "oras", env = "PACKPUSH_ORAS", value_name = "PATH")]
+    pub program: Option<Utf8PathBuf>,
     /// Accept ORAS 1.1.0 or later and make it write 1.0.0-shaped manifests
     /// (`oras push --image-spec v1.0`). Without it, exactly ORAS 1.0.0 is required.
     #[arg(long)]
     pub allow_newer_oras: bool,
+}
+
+/// The registry, the project, the user and how oras reaches the registry:
+/// the same flags and environment variables for every command that talks
+/// to the registry (push, list, guide).
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// The registry host, with an optional port and no scheme (e.g. harbor.example.com).
+    #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
+    pub registry: Option<String>,
+    /// The Harbor project that holds the packs (it must exist already).
+    #[arg(long, env = "HARBOR_PROJECT")]
+    pub project: Option<String>,
+    /// The registry user name (a Harbor robot account looks like 'robot$PROJECT+NAME').
+    #[arg(long, env = "HARBOR_USERNAME")]
+    pub username: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// The registry and how packpush logs in without asking: push and list.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectionArgs {
+    #[command(flatten)]
+    pub target: RegistryArgs,
+    /// Read the password from standard input. Otherwise the HARBOR_PASSWORD
+    /// environment variable is used, or a hidden prompt when stdin is a terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The file where oras keeps the login. Default: a private temporary file,
+    /// deleted when packpush exits, so nothing is left on the host.
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<Utf8PathBuf>,
+    /// Do not log in; use the credentials already in --registry-config (or oras's default store).
+    #[arg(long)]
+    pub skip_login: bool,
+    /// Never prompt; a missing value is an error.
+    #[arg(long)]
+    pub non_interactive: bool,
 }
 
 /// How oras reaches the registry; passed to every oras call.
@@ -247,36 +325,14 @@ pub struct PushArgs {
     #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
 
-    /// The registry host, with an optional port and no scheme (e.g. harbor.example.com).
-    #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
-    pub registry: Option<String>,
-    /// The Harbor project that holds the packs (it must exist already).
-    #[arg(long, env = "HARBOR_PROJECT")]
-    pub project: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// The pack name; default: pack.json "name". If given, it must equal pack.json.
     #[arg(long, env = "NAME")]
     pub name: Option<String>,
     /// The pack version; default: pack.json "version". If given, it must equal pack.json.
     #[arg(long, env = "VERSION")]
     pub version: Option<String>,
-    /// The registry user name (a Harbor robot account looks like 'robot$PROJECT+NAME').
-    #[arg(long, env = "HARBOR_USERNAME")]
-    pub username: Option<String>,
-    /// Read the password from standard input. Otherwise the HARBOR_PASSWORD
-    /// environment variable is used, or a hidden prompt when stdin is a terminal.
-    #[arg(long)]
-    pub password_stdin: bool,
-
-    #[command(flatten)]
-    pub tls: TlsArgs,
-
-    /// The file where oras keeps the login. Default: a private temporary file,
-    /// deleted when packpush exits, so nothing is left on the host.
-    #[arg(long, value_name = "FILE")]
-    pub registry_config: Option<Utf8PathBuf>,
-    /// Do not log in; use the credentials already in --registry-config (or oras's default store).
-    #[arg(long)]
-    pub skip_login: bool,
 
     #[command(flatten)]
     pub tools: ToolArgs,
@@ -290,9 +346,6 @@ pub struct PushArgs {
     /// Print the plan (the exact commands, in order) and exit: runs nothing, touches nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Never prompt; a missing value is an error.
-    #[arg(long)]
-    pub non_interactive: bool,
     /// Replace a version that the registry holds with different content.
     /// Without it, such a push is refused (exit 6).
     #[arg(long)]
@@ -330,18 +383,8 @@ pub struct GuideArgs {
     /// The pack folder. Default: choose among the folders here that hold a pack.json.
     #[arg(value_name = "PACK_DIR")]
     pub pack_dir: Option<Utf8PathBuf>,
-    /// The registry host, with an optional port (a pasted https://... is corrected).
-    #[arg(long, env = "HARBOR_ADDRESS", value_name = "HOST[:PORT]")]
-    pub registry: Option<String>,
-    /// The Harbor project that holds the packs (it must exist already).
-    #[arg(long, env = "HARBOR_PROJECT")]
-    pub project: Option<String>,
-    /// The registry user name. The password is asked for (hidden), unless
-    /// HARBOR_PASSWORD is set.
-    #[arg(long, env = "HARBOR_USERNAME")]
-    pub username: Option<String>,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub target: RegistryArgs,
     #[command(flatten)]
     pub tools: ToolArgs,
     /// Where the archive is written and kept (as for push).
@@ -361,6 +404,30 @@ pub struct GuideArgs {
     pub compress_program: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only these packs (repository names under spectro-packs/archive).
+    /// Default: every repository the registry lists.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub oras: OrasArgs,
+    /// Also download each version's archive and check it: its digest and
+    /// size, one pack folder whose pack.json name and version are the
+    /// repository's and the tag's, and the rules of `packpush check`.
+    #[arg(long)]
+    pub deep: bool,
+    /// How many repositories to read at the same time.
+    #[arg(long, short, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 #[derive(Debug, Args)]

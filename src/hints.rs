@@ -2,6 +2,8 @@
 //! mean: the hints a failure carries, and whether a failed look-up says the
 //! reference does not exist.
 
+use crate::tools::oras::Tls;
+
 /// Whether a failed `oras manifest fetch` says the reference does not exist
 /// (as opposed to failing for another reason: credentials, network). oras
 /// ends such an error with `<reference>: not found`; registries that answer
@@ -49,20 +51,68 @@ fn says_any(text: &str, phrases: &[&str]) -> bool {
     phrases.iter().any(|p| text.contains(p))
 }
 
-/// Hints for the error texts oras prints for known causes.
-pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
+/// What a failure's hints need to know besides oras's words: where it
+/// went, how oras was told to reach the registry, whether the command
+/// logged in (the project plays no part in a login), and how to name what
+/// the person gave.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub registry: &'a str,
+    pub project: &'a str,
+    pub tls: &'a Tls,
+    pub login: bool,
+    pub wording: Wording,
+}
+
+/// How hints name the user name and the way the registry is reached: by
+/// their flags (`packpush push`, or values given to the guide on its
+/// command line), or as the guide's answers when the guide asked for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wording {
+    /// The guide asked for the user name.
+    pub username_asked: bool,
+    /// The guide asked how the registry is reached.
+    pub tls_asked: bool,
+}
+
+/// The guide's question about TLS, as hints quote it.
+const TLS_QUESTION: &str = "'How is the registry reached?'";
+
+/// Whether oras's error says the registry refused the account (401 or
+/// 403): after a login that worked, what a registry answers a request this
+/// account may not make, such as Harbor's catalog for most accounts
+/// ("unauthorized to list catalog").
+pub fn says_refused(stderr: &str) -> bool {
     let text = stderr.to_ascii_lowercase();
+    says_any(&text, CREDENTIALS_REFUSED) || says_any(&text, WRITE_DENIED)
+}
+
+/// Hints for the error texts oras prints for known causes.
+pub fn hints_for(stderr: &str, context: &Context<'_>) -> Vec<String> {
+    let text = stderr.to_ascii_lowercase();
+    let registry = context.registry;
     let mut hints = Vec::new();
     if text.contains("server gave http response to https client") {
-        hints.push(format!(
-            "{registry} speaks plain HTTP: add --plain-http (only for a registry you trust on a private network)"
-        ));
+        hints.push(speaks_plain_http(context));
+    }
+    if text.contains("status code 400")
+        && text.contains("\"http://")
+        && *context.tls == Tls::PlainHttp
+    {
+        hints.push(speaks_https(context));
     }
     if text.contains("x509") || text.contains("certificate") {
-        hints.push(format!(
-            "the certificate of {registry} is not trusted: pass --ca-file <its CA certificate in PEM>, \
-             or --insecure to skip verification"
-        ));
+        hints.push(if context.wording.tls_asked {
+            format!(
+                "the certificate of {registry} is not trusted: answer 'HTTPS with a CA file' (its CA \
+                 certificate in PEM) or 'HTTPS skipping certificate verification' to {TLS_QUESTION}"
+            )
+        } else {
+            format!(
+                "the certificate of {registry} is not trusted: pass --ca-file <its CA certificate in PEM>, \
+                 or --insecure to skip verification"
+            )
+        });
     }
     if text.contains("connection refused")
         || text.contains("no such host")
@@ -73,29 +123,83 @@ pub fn hints_for(stderr: &str, registry: &str, project: &str) -> Vec<String> {
         ));
     }
     if says_any(&text, CREDENTIALS_REFUSED) {
-        hints.push(
-            "the registry refused the credentials: check --username and the password \
-             (a Harbor robot account is named 'robot$PROJECT+NAME')"
-                .to_string(),
-        );
+        let user = if context.wording.username_asked {
+            "the user name and the password you typed"
+        } else {
+            "--username and the password"
+        };
         hints.push(format!(
-            "Harbor also answers 'unauthorized' when the project '{project}' does not exist: \
-             create it in the Harbor UI (Projects > New Project) first"
+            "the registry refused the credentials: check {user} \
+             (a Harbor robot account is named 'robot$PROJECT+NAME')"
         ));
+        // A login does not name the project: only a push can be refused for it.
+        if !context.login {
+            hints.push(format!(
+                "Harbor also answers 'unauthorized' when the project '{}' does not exist: \
+                 create it in the Harbor UI (Projects > New Project) first",
+                context.project
+            ));
+        }
     }
     if says_any(&text, IMMUTABLE) {
         hints.push(format!(
-            "a tag immutability rule of the Harbor project '{project}' protects this version: \
+            "a tag immutability rule of the Harbor project '{}' protects this version: \
              push the changed pack under a new version in pack.json (an immutable version \
-             cannot be replaced, not even with --overwrite)"
+             cannot be replaced, not even with --overwrite)",
+            context.project
         ));
     } else if says_any(&text, WRITE_DENIED) {
         hints.push(format!(
             "the registry denied the write: the account needs push rights in the project \
-             '{project}' (a Harbor robot account needs the push permission)"
+             '{}' (a Harbor robot account needs the push permission)",
+            context.project
         ));
     }
     hints
+}
+
+/// A plain-HTTP registry reached over TLS: `--plain-http` instead of the
+/// TLS flag given (the flags exclude each other), or the guide's answer.
+fn speaks_plain_http(context: &Context<'_>) -> String {
+    let registry = context.registry;
+    let trust = "only for a registry you trust on a private network";
+    let (fix, in_command) = match context.tls {
+        Tls::Insecure => (
+            "replace --insecure with --plain-http".to_string(),
+            "in the command below",
+        ),
+        Tls::CaFile(ca) => (
+            format!("replace --ca-file {ca} with --plain-http"),
+            "in the command below",
+        ),
+        Tls::Verify | Tls::PlainHttp => ("add --plain-http".to_string(), "to the command below"),
+    };
+    if context.wording.tls_asked {
+        format!(
+            "{registry} speaks plain HTTP: answer 'plain HTTP (no TLS)' to {TLS_QUESTION} \
+             ({trust}), or {fix} {in_command}"
+        )
+    } else {
+        format!("{registry} speaks plain HTTP: {fix} ({trust})")
+    }
+}
+
+/// `--plain-http` sent to an HTTPS registry, which answers 400 Bad Request.
+fn speaks_https(context: &Context<'_>) -> String {
+    let registry = context.registry;
+    if context.wording.tls_asked {
+        format!(
+            "{registry} answered plain HTTP with 400 Bad Request, as an HTTPS server does: \
+             answer one of the HTTPS choices to {TLS_QUESTION}, or leave out --plain-http \
+             in the command below"
+        )
+    } else {
+        format!(
+            "{registry} answered plain HTTP with 400 Bad Request, as an HTTPS server does: \
+             leave out --plain-http (and pass --ca-file <its CA certificate in PEM> when a \
+             private CA signed its certificate)"
+        )
+    }
 }
 
 /// HTTP statuses of an overloaded or briefly unavailable registry (or of a
@@ -194,7 +298,32 @@ mod tests {
     }
 
     fn hints_of(stderr: &str) -> Vec<String> {
-        hints_for(stderr, "127.0.0.1:5005", "spectro-oci-registry")
+        hints_with(stderr, &Tls::Verify, false)
+    }
+
+    /// The hints of a push's failure, oras reaching the registry as `tls`.
+    fn hints_with(stderr: &str, tls: &Tls, login: bool) -> Vec<String> {
+        let context = Context {
+            registry: "127.0.0.1:5005",
+            project: "spectro-oci-registry",
+            tls,
+            login,
+            wording: Wording::default(),
+        };
+        hints_for(stderr, &context)
+    }
+
+    /// How a recorded command reached the registry, from its title.
+    fn tls_of(title: &str) -> Tls {
+        if title.contains("--ca-file") && !title.contains("no --ca-file") {
+            Tls::CaFile("ca.pem".into())
+        } else if title.contains("--insecure") {
+            Tls::Insecure
+        } else if title.contains("plain http") && !title.contains("WITHOUT") {
+            Tls::PlainHttp
+        } else {
+            Tls::Verify
+        }
     }
 
     #[test]
@@ -209,7 +338,8 @@ mod tests {
             );
             for (title, stderr) in logs {
                 seen += 1;
-                let hints = hints_of(&stderr);
+                let tls = tls_of(&title);
+                let hints = hints_with(&stderr, &tls, title.contains("login"));
                 let context = format!("{version} {title}:\n{stderr}\nhints: {hints:#?}");
                 let credentials =
                     title.contains("WRONG password") || title.contains("NO credentials");
@@ -332,26 +462,111 @@ mod tests {
     }
 
     #[test]
+    fn refusals_are_told_from_other_failures() {
+        assert!(says_refused(
+            "Error response from registry: could not list repositories for \"harbor.local\" \
+             with prefix \"p/\"\nunauthorized: unauthorized to list catalog: unauthorized to list catalog"
+        ));
+        assert!(says_refused(
+            "Error: GET \"https://r/v2/_catalog\": response status code 403: Forbidden"
+        ));
+        assert!(!says_refused(
+            "Error: Get \"http://127.0.0.1:4013/v2/_catalog\": dial tcp 127.0.0.1:4013: connect: connection refused"
+        ));
+        assert!(!says_refused(
+            "Error: response status code 404: name unknown"
+        ));
+    }
+
+    #[test]
     fn hints_name_known_causes() {
-        let h = hints_for(
-            "Error: ... http: server gave HTTP response to HTTPS client",
-            "r",
-            "p",
-        );
-        assert!(h.iter().any(|h| h.contains("--plain-http")));
-        let h = hints_for("x509: certificate signed by unknown authority", "r", "p");
+        let h = hints_of("Error: ... http: server gave HTTP response to HTTPS client");
+        assert!(h.iter().any(|h| h.contains("add --plain-http")));
+        let h = hints_of("x509: certificate signed by unknown authority");
         assert!(h.iter().any(|h| h.contains("--ca-file")));
-        let h = hints_for("response status code 401: unauthorized", "r", "proj");
+        let h = hints_of("response status code 401: unauthorized");
         assert!(
             h.iter()
-                .any(|h| h.contains("project 'proj' does not exist"))
+                .any(|h| h.contains("project 'spectro-oci-registry' does not exist"))
         );
-        let h = hints_for(
-            "dial tcp 127.0.0.1:1: connect: connection refused",
-            "r",
-            "p",
-        );
+        let h = hints_of("dial tcp 127.0.0.1:1: connect: connection refused");
         assert!(h.iter().any(|h| h.contains("address and port")));
+    }
+
+    #[test]
+    fn a_plain_http_registry_gets_the_flag_that_replaces_the_tls_flag_given() {
+        let http = "Error: Get \"https://r/v2/\": http: server gave HTTP response to HTTPS client";
+        let fix = |tls: &Tls| {
+            let hints = hints_with(http, tls, true);
+            assert_eq!(hints.len(), 1, "{hints:#?}");
+            hints[0].clone()
+        };
+        assert!(fix(&Tls::Verify).contains("add --plain-http"));
+        assert!(fix(&Tls::Insecure).contains("replace --insecure with --plain-http"));
+        let ca = fix(&Tls::CaFile("/etc/ca.pem".into()));
+        assert!(
+            ca.contains("replace --ca-file /etc/ca.pem with --plain-http"),
+            "{ca}"
+        );
+        assert!(!ca.contains("add --plain-http"), "{ca}");
+    }
+
+    #[test]
+    fn plain_http_to_an_https_registry_is_named() {
+        let bad = "Error response from registry: GET \"http://r:5006/v2/\": response status code 400: Bad Request";
+        let hints = hints_with(bad, &Tls::PlainHttp, true);
+        assert_eq!(hints.len(), 1, "{hints:#?}");
+        assert!(hints[0].contains("leave out --plain-http"), "{hints:#?}");
+        // Without --plain-http, a 400 is something else.
+        assert!(hints_with(bad, &Tls::CaFile("ca.pem".into()), true).is_empty());
+    }
+
+    #[test]
+    fn only_a_push_is_told_about_a_missing_project() {
+        let refused = "Error: GET \"http://r/v2/\": response status code 401: unauthorized";
+        let project = |hints: &[String]| hints.iter().any(|h| h.contains("does not exist"));
+        let login = hints_with(refused, &Tls::PlainHttp, true);
+        assert!(credential_hint(&login) && !project(&login), "{login:#?}");
+        let push = hints_with(refused, &Tls::PlainHttp, false);
+        assert!(credential_hint(&push) && project(&push), "{push:#?}");
+    }
+
+    #[test]
+    fn the_guide_names_its_answers_rather_than_flags_it_asked_for() {
+        let context = |tls, wording| Context {
+            registry: "r",
+            project: "p",
+            tls,
+            login: true,
+            wording,
+        };
+        let asked = Wording {
+            username_asked: true,
+            tls_asked: true,
+        };
+        let refused = "response status code 401: unauthorized";
+        let hints = hints_for(refused, &context(&Tls::Verify, asked));
+        assert!(
+            hints[0].contains("check the user name and the password you typed"),
+            "{hints:#?}"
+        );
+        assert!(!hints[0].contains("--username"), "{hints:#?}");
+        let http = "server gave HTTP response to HTTPS client";
+        let hints = hints_for(http, &context(&Tls::Insecure, asked));
+        assert!(
+            hints[0].contains("answer 'plain HTTP (no TLS)' to 'How is the registry reached?'")
+                && hints[0].contains("replace --insecure with --plain-http in the command below"),
+            "{hints:#?}"
+        );
+        let x509 = "x509: certificate signed by unknown authority";
+        let hints = hints_for(x509, &context(&Tls::Verify, asked));
+        assert!(
+            hints[0].contains("'HTTPS with a CA file'") && !hints[0].contains("--ca-file"),
+            "{hints:#?}"
+        );
+        // Given on the guide's command line, they keep their flags' names.
+        let hints = hints_for(refused, &context(&Tls::Verify, Wording::default()));
+        assert!(hints[0].contains("--username"), "{hints:#?}");
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! has one module per subcommand; `preflight` checks every input; `plan`
 //! turns them into the steps as data; `engine` walks the plan, starting
 //! every program through `process` (with `signals` owning SIGINT/SIGTERM),
-//! the commands built by `tools` (`oras`, `tar`); `verify` judges what the
+//! the commands built by `tools` (`oras`, `tar`), registry commands tried
+//! again after transient failures by `retry`; `verify` judges what the
 //! registry holds; `report` records it; `hints` explains known errors.
+//! `packpush list` (and the end of a push) reads the registry as Palette
+//! will through `listing`.
 
 pub mod build_info;
 pub mod cache;
@@ -19,12 +22,15 @@ pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod hints;
+pub mod listing;
 pub mod pack;
+pub mod parallel;
 pub mod plan;
 pub mod preflight;
 pub mod process;
 pub mod reference;
 pub mod report;
+pub mod retry;
 pub mod secret;
 pub mod signals;
 pub mod tools;
@@ -70,6 +76,13 @@ pub fn main() -> i32 {
             let (report, result) = commands::doctor::cmd_doctor(args, &ui);
             finish(format, &report, result)
         }
+        Command::List(args) => {
+            let ui = ui_for(&args.report);
+            let provenance = Provenance::new(matches.subcommand_matches("list"));
+            let format = args.report.output;
+            let (report, result) = commands::list::cmd_list(*args, &provenance, &ui);
+            finish(format, &report, result)
+        }
         Command::Guide(args) => {
             commands::guide::cmd_guide(*args, &Provenance::new(matches.subcommand_matches("guide")))
         }
@@ -112,12 +125,17 @@ fn usage_error(error: &clap::Error) -> i32 {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // The last --output counts, as it does when the command line parses.
     let wants_json = args
         .iter()
         .zip(args.iter().skip(1).map(Some).chain([None]))
-        .any(|(arg, next)| {
-            arg == "--output=json" || (arg == "--output" && next.is_some_and(|n| n == "json"))
-        });
+        .filter_map(|(arg, next)| match arg.strip_prefix("--output") {
+            Some("") => next.map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        })
+        .last()
+        == Some("json");
     if !error.use_stderr() || !wants_json {
         return error.exit_code();
     }

@@ -185,6 +185,31 @@ impl Outcome {
             .map(|l| l.to_string())
             .collect()
     }
+
+    /// What a failed command said, for the details of its failure: the
+    /// last lines of its stderr under "PROGRAM said:", or, when stderr is
+    /// empty and its stdout was kept out of sight (`hidden_stdout`), the
+    /// last lines of that under "PROGRAM printed:".
+    pub fn said(&self, program: &str, hidden_stdout: bool) -> Vec<String> {
+        let tail = self.stderr_tail(8);
+        if !tail.is_empty() {
+            let lines = tail.into_iter().map(|line| format!("  {line}"));
+            return std::iter::once(format!("{program} said:"))
+                .chain(lines)
+                .collect();
+        }
+        if !hidden_stdout || self.stdout.is_empty() {
+            return Vec::new();
+        }
+        let text = String::from_utf8_lossy(&self.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(8)..]
+            .iter()
+            .map(|line| format!("  {line}"));
+        std::iter::once(format!("{program} printed:"))
+            .chain(tail)
+            .collect()
+    }
 }
 
 /// Why a child did not produce an outcome.

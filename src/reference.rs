@@ -40,12 +40,16 @@ pub fn check_registry(value: &str, source: &str) -> Result<(), Problem> {
     }
     if let Some((scheme, rest)) = trimmed.split_once("://") {
         let host = rest.split('/').next().unwrap_or_default();
+        // http:// says the registry speaks plain HTTP, which oras is told
+        // with a flag; https:// is what oras assumes.
+        let plain = if scheme.eq_ignore_ascii_case("http") {
+            " and add --plain-http, as the registry speaks plain HTTP"
+        } else {
+            ""
+        };
         return Err(Problem::new(
             format!("the registry '{value}' ({source}) has a scheme prefix '{scheme}://'"),
-            format!(
-                "give the host only, as oras expects: --registry {host} \
-                 (add --plain-http for a plain-HTTP registry)"
-            ),
+            format!("give the host only, as oras expects: --registry {host}{plain}"),
         ));
     }
     if let Some((host, path)) = trimmed.split_once('/') {
@@ -245,7 +249,14 @@ mod tests {
     fn registry_refuses_scheme_and_shows_the_host() {
         let p = check_registry("https://harbor.example.com/", "--registry").unwrap_err();
         assert!(p.what.contains("scheme"), "{p}");
-        assert!(p.fix.contains("--registry harbor.example.com "), "{p}");
+        assert!(p.fix.ends_with("--registry harbor.example.com"), "{p}");
+        assert!(!p.fix.contains("--plain-http"), "{p}");
+        let p = check_registry("http://10.0.0.5:5000", "--registry").unwrap_err();
+        assert!(
+            p.fix
+                .contains("--registry 10.0.0.5:5000 and add --plain-http"),
+            "{p}"
+        );
     }
 
     #[test]

@@ -16,11 +16,16 @@ impl Secret {
     }
 
     /// The secret itself. The runner calls this to write it to a child's
-    /// stdin (`oras login --password-stdin`); `push` and `guide` call it only
-    /// to copy it into another `Secret` that they hand on. Nothing prints or
-    /// stores what it returns.
+    /// stdin (`oras login --password-stdin`); `guide` calls it only to copy
+    /// it into another `Secret` that it hands on. Nothing prints or stores
+    /// what it returns.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// A second `Secret` holding the same value (wiped when dropped, too).
+    pub fn copy(&self) -> Secret {
+        Secret::new(self.0.to_string())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -65,13 +70,6 @@ mod tests {
             .map(|e| e.path().strip_prefix(&src).unwrap().display().to_string())
             .collect();
         callers.sort();
-        assert_eq!(
-            callers,
-            [
-                "commands/guide/mod.rs",
-                "commands/push/mod.rs",
-                "process.rs"
-            ]
-        );
+        assert_eq!(callers, ["commands/guide/mod.rs", "process.rs"]);
     }
 }

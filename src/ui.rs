@@ -8,6 +8,7 @@ use crate::error::Warning;
 use crate::plan::Step;
 use crate::process::{Command, Echo};
 use crate::report::{Status, StepRecord};
+use crate::retry::Retry;
 
 /// Events of a run, in the order they happen (from several threads with `--jobs`).
 pub trait Progress: Sync {
@@ -23,35 +24,8 @@ pub trait Progress: Sync {
     /// (`Echo::Hidden`): for a log, not for the screen.
     fn child_stdout(&self, _bytes: &[u8]) {}
     fn step_finished(&self, pack: Option<&str>, step: &Step, record: &StepRecord);
-    /// A try of `command` failed for a transient reason; try `attempt` of
-    /// `tries` follows after `pause`.
-    fn retrying(
-        &self,
-        pack: Option<&str>,
-        command: &Command,
-        reason: &str,
-        pause: Duration,
-        attempt: u32,
-        tries: u32,
-    );
-}
-
-/// The line that says a command is tried again.
-pub fn retry_line(reason: &str, pause: Duration, attempt: u32, tries: u32) -> String {
-    format!(
-        "{reason}; retrying in {}, attempt {attempt} of {tries}",
-        rounded(pause)
-    )
-}
-
-/// A pause as people say it: whole seconds from 2 s on.
-fn rounded(pause: Duration) -> String {
-    let secs = pause.as_secs_f64();
-    if secs >= 1.95 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{secs:.1} s")
-    }
+    /// A try failed for a transient reason; another follows.
+    fn retrying(&self, pack: Option<&str>, retry: &Retry<'_>);
 }
 
 /// How much to print.
@@ -211,21 +185,8 @@ impl Progress for Ui {
         }
     }
 
-    fn retrying(
-        &self,
-        pack: Option<&str>,
-        command: &Command,
-        reason: &str,
-        pause: Duration,
-        attempt: u32,
-        tries: u32,
-    ) {
-        self.line(&format!(
-            "  {}{}: {}",
-            Self::prefix(pack),
-            command.name(),
-            retry_line(reason, pause, attempt, tries)
-        ));
+    fn retrying(&self, pack: Option<&str>, retry: &Retry<'_>) {
+        self.line(&format!("  {}{}", Self::prefix(pack), retry.line()));
     }
 }
 

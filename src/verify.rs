@@ -30,7 +30,7 @@ pub struct Layer {
 
 /// A string field as messages show it: quoted as the manifest has it, or
 /// `none` when it is absent (or not a string).
-fn shown(value: Option<&str>) -> String {
+pub(crate) fn shown(value: Option<&str>) -> String {
     match value {
         Some(value) => format!("\"{value}\""),
         None => "none".into(),
@@ -38,7 +38,7 @@ fn shown(value: Option<&str>) -> String {
 }
 
 /// Checks the 1.0.0 shape shared by both artifacts; returns every mismatch.
-fn check_shape(manifest: &Value, problems: &mut Vec<String>) {
+pub(crate) fn check_shape(manifest: &Value, problems: &mut Vec<String>) {
     let media_type = manifest.get("mediaType").and_then(Value::as_str);
     if media_type != Some(IMAGE_MANIFEST) {
         problems.push(format!(
@@ -63,7 +63,7 @@ fn check_shape(manifest: &Value, problems: &mut Vec<String>) {
     }
 }
 
-fn parse(bytes: &[u8], problems: &mut Vec<String>) -> Option<Value> {
+pub(crate) fn parse(bytes: &[u8], problems: &mut Vec<String>) -> Option<Value> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(value) if value.is_object() => Some(value),
         Ok(_) => {
@@ -131,22 +131,7 @@ fn check_layer(layer: &Value, expected: &ExpectedLayer<'_>, problems: &mut Vec<S
             shown(media_type)
         ));
     }
-    let found = Layer {
-        digest: layer
-            .get("digest")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        size: layer
-            .get("size")
-            .and_then(Value::as_u64)
-            .unwrap_or_default(),
-        title: layer
-            .pointer(&format!("/annotations/{}", TITLE.replace('/', "~1")))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-    };
+    let found = layer_of(layer);
     if found.title != expected.title {
         problems.push(format!(
             "layer title is \"{}\", expected \"{}\"",
@@ -166,6 +151,27 @@ fn check_layer(layer: &Value, expected: &ExpectedLayer<'_>, problems: &mut Vec<S
         ));
     }
     found
+}
+
+/// A layer's digest, size and title as its descriptor has them (empty or
+/// zero when absent).
+pub(crate) fn layer_of(layer: &Value) -> Layer {
+    Layer {
+        digest: layer
+            .get("digest")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        size: layer
+            .get("size")
+            .and_then(Value::as_u64)
+            .unwrap_or_default(),
+        title: layer
+            .pointer(&format!("/annotations/{}", TITLE.replace('/', "~1")))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    }
 }
 
 /// What the look-up before a pack push found under the tag.

@@ -35,7 +35,7 @@ use common::fs_snapshot::Snapshot;
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::packs::copy_dir;
 use common::real::oras_1_3;
-use common::testbed::{self, ClosedPort, PASSWORD, Registry, USER};
+use common::testbed::{self, ClosedPort, PASSWORD, Registry, Testbed, USER};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -269,8 +269,10 @@ impl Case {
         dir
     }
 
+    /// The command line; an empty `pack_arg` gives no PACK_DIR (e.g. for `--from`).
     fn args(&self) -> Vec<String> {
-        let mut args = vec!["push".to_string(), self.pack_arg.clone()];
+        let mut args = vec!["push".to_string()];
+        args.extend((!self.pack_arg.is_empty()).then(|| self.pack_arg.clone()));
         for (flag, value) in &self.opts {
             args.push(flag.clone());
             args.extend(value.clone());
@@ -342,11 +344,7 @@ impl Case {
             stdout,
             stderr,
         } = child.wait_with_output().expect("wait for packpush");
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        };
+        let run = Run::new(status.code().unwrap_or(-1), &stdout, &stderr);
         Outcome {
             case: self,
             run,
@@ -523,7 +521,13 @@ refused! {
     pack_json_version_not_a_string: exit 3,
         |c: &mut Case| c.write("pack.json", r#"{"name": "hello-world", "displayName": "Hello World",
             "layer": "addon", "version": 1.0, "kubeManifests": ["manifests/hello-world.yaml"]}"#),
-        [("\"version\" is a number, not a string", "\"version\": \"1.0\"")];
+        [("\"version\" is a number, not a string", "e.g. \"version\": \"1.0.0\"")];
+    pack_json_with_a_byte_order_mark: exit 3,
+        |c: &mut Case| {
+            let json = std::fs::read_to_string(c.pack.join("pack.json")).unwrap();
+            c.write("pack.json", format!("\u{feff}{json}"));
+        },
+        [("pack.json starts with a UTF-8 byte order mark (the bytes EF BB BF)", "sed -i '1s/^\\xEF\\xBB\\xBF//' ")];
     pack_json_without_version: exit 3,
         |c: &mut Case| c.edit_pack_json(|j| { j.as_object_mut().unwrap().remove("version"); }),
         [("pack.json has no \"version\"", "add \"version\" to pack.json")];
@@ -682,6 +686,21 @@ refused! {
     output_dir_read_only: exit 3,
         |c: &mut Case| { let dir = path_str(&c.mount_tmpfs("read-only", "ro,size=64k")); c.opt("--output-dir", dir); },
         [("is not writable: Read-only file system", "pass an --output-dir you can write to")];
+    tmpdir_missing: exit 3,
+        |c: &mut Case| { let gone = path_str(&c.root().join("no-such-tmp")); c.env("TMPDIR", &gone); },
+        [("no-such-tmp (TMPDIR) cannot be used: No such file or directory", "point TMPDIR at a folder you can write to")];
+    tmpdir_missing_in_a_dry_run: exit 3,
+        |c: &mut Case| {
+            let gone = path_str(&c.root().join("no-such-tmp"));
+            c.env("TMPDIR", &gone).opts.push(("--dry-run".into(), None));
+        },
+        [("no-such-tmp (TMPDIR) cannot be used", "point TMPDIR at a folder you can write to")];
+    tmpdir_read_only: exit 3,
+        |c: &mut Case| { let ro = path_str(&c.mount_tmpfs("ro-tmp", "ro,size=64k")); c.env("TMPDIR", &ro); },
+        [("ro-tmp (TMPDIR) is not writable: Read-only file system", "or unset TMPDIR to use /tmp")];
+    compress_program_with_arguments: exit 3,
+        |c: &mut Case| { c.opt("--compress-program", "pigz -p 1"); },
+        [("--compress-program 'pigz -p 1' has arguments", "exec pigz -p 1 \"$@\"")];
     archive_name_taken_by_a_folder: exit 3,
         |c: &mut Case| std::fs::create_dir(c.out().join(ARCHIVE)).unwrap(),
         [("hello-world-1.0.0.tar.gz already exists and is not a file; packpush never overwrites it", "move or remove")];
@@ -989,4 +1008,165 @@ fn pack_folder_name_not_ascii() {
     case.rename_pack("héllo-wörld-パック");
     let outcome = case.run();
     assert_pushed_from_folder(&case, &outcome, "héllo-wörld-パック");
+}
+
+// ---- fixes that hints and problems name, followed
+
+/// `--registry https://HOST`: the fix is the host alone; plain HTTP is not the point.
+#[test]
+fn registry_with_https_is_told_the_host_alone() {
+    let mut case = Case::new();
+    let addr = case.addr();
+    case.opt("--registry", format!("https://{addr}/"));
+    let outcome = case.run();
+    outcome.refused(3).problem(
+        "has a scheme prefix 'https://'",
+        &format!("give the host only, as oras expects: --registry {addr}"),
+    );
+    assert!(
+        !outcome
+            .problems()
+            .iter()
+            .any(|(_, fix)| fix.contains("--plain-http")),
+        "{}",
+        outcome.context()
+    );
+}
+
+/// `--compress-program 'pigz -p 1'` is refused with how to pass arguments: a script,
+/// which then works.
+#[test]
+fn compress_program_arguments_go_into_the_script_the_fix_describes() {
+    let mut case = Case::with_registry();
+    case.opt("--compress-program", "pigz -p 1");
+    case.run().refused(3).problem(
+        "has arguments",
+        "pass the program alone (--compress-program pigz)",
+    );
+    let script = case.script("wrappers", "pigz-1", "#!/bin/sh\nexec pigz -p 1 \"$@\"\n");
+    case.opt("--compress-program", script);
+    let outcome = case.run();
+    assert_pushed_from_folder(&case, &outcome, "hello-world");
+}
+
+/// A plain-HTTP registry reached with a TLS flag: the hint says which flag to replace
+/// (the two conflict, so "add --plain-http" would be a usage error); done, the push works.
+#[test]
+fn a_tls_flag_to_a_plain_http_registry_is_to_be_replaced_by_plain_http() {
+    let cert = path_str(&Testbed::get().cert);
+    for (flag, value) in [("--insecure", None), ("--ca-file", Some(cert))] {
+        let mut case = Case::with_registry();
+        case.without("--plain-http");
+        case.opts.push((flag.to_string(), value.clone()));
+        let outcome = case.run();
+        let given = match &value {
+            Some(v) => format!("{flag} {v}"),
+            None => flag.to_string(),
+        };
+        outcome
+            .refused(4)
+            .says(&format!("replace {given} with --plain-http"));
+        assert!(
+            !outcome.run.stderr.contains("add --plain-http"),
+            "{}",
+            outcome.context()
+        );
+        case.without(flag);
+        case.opts.push(("--plain-http".into(), None));
+        let outcome = case.run();
+        assert_pushed_from_folder(&case, &outcome, "hello-world");
+    }
+}
+
+/// `--plain-http` to an HTTPS registry: oras says only "400 Bad Request"; the hint names
+/// the mismatch. Without the flag (and with the registry's CA), the push works.
+#[test]
+fn plain_http_to_an_https_registry_is_named() {
+    let mut case = Case::with(Target::Registry(Registry::start(true)));
+    let outcome = case.run();
+    outcome.refused(4).says("400 Bad Request").says(
+        "answered plain HTTP with 400 Bad Request, as an HTTPS server does: leave out --plain-http",
+    );
+    case.without("--plain-http")
+        .opt("--ca-file", path_str(&Testbed::get().cert));
+    let outcome = case.run();
+    assert_pushed_from_folder(&case, &outcome, "hello-world");
+}
+
+/// A refused login is about the credentials only (the project plays no part in it), and
+/// its status line names the step once.
+#[test]
+fn a_refused_login_is_about_the_credentials_alone() {
+    let mut case = Case::with_registry();
+    case.stdin = "wrong-password".into();
+    let outcome = case.run();
+    outcome
+        .refused(4)
+        .says("hint: the registry refused the credentials: check --username and the password");
+    assert!(
+        !outcome.run.stderr.contains("does not exist"),
+        "{}",
+        outcome.context()
+    );
+    let status = outcome
+        .run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("FAILED - "))
+        .unwrap_or_else(|| panic!("no status line\n{}", outcome.context()));
+    assert_eq!(status.matches("step 1").count(), 1, "{status}");
+    assert!(status.ends_with(": exit status 1"), "{status}");
+}
+
+// ---- pack folders found or named more than once
+
+/// A link to a pack folder under `--from` is pushed as a linked PACK_DIR is: the real
+/// folder, under its own name, and said.
+#[test]
+fn a_linked_pack_folder_under_from_is_resolved_like_a_linked_pack_dir() {
+    let mut case = Case::with_registry();
+    let packs = case.root().join("packs");
+    std::fs::create_dir(&packs).unwrap();
+    std::os::unix::fs::symlink(&case.pack, packs.join("current")).unwrap();
+    case.pack_arg = String::new();
+    case.opt("--from", path_str(&packs));
+    let outcome = case.run();
+    assert_pushed_from_folder(&case, &outcome, "hello-world");
+    let warning = format!(
+        "warning: '{}/current' is the folder {}: the archive holds it as 'hello-world/'",
+        packs.display(),
+        case.pack.canonicalize().unwrap().display()
+    );
+    outcome.says(&warning);
+}
+
+/// The same folder named twice (`A ./A/`, or found again by `--from`) is pushed once, and
+/// the run says so, once.
+#[test]
+fn the_same_folder_twice_is_pushed_once() {
+    let mut case = Case::with_registry();
+    case.cwd = Some(case.root().to_owned());
+    case.pack_arg = "hello-world".into();
+    case.opts.push(("./hello-world/".into(), None));
+    case.opt("--from", path_str(case.root()));
+    let outcome = case.run();
+    assert_pushed_from_folder(&case, &outcome, "hello-world");
+    let said = |text: &str| outcome.run.stderr.matches(text).count();
+    assert_eq!(
+        said("'./hello-world/' and 'hello-world' are the same folder: it is pushed once"),
+        1,
+        "{}",
+        outcome.context()
+    );
+    assert_eq!(
+        said("are the same folder: it is pushed once"),
+        2,
+        "{}",
+        outcome.context()
+    );
+    assert!(
+        outcome.run.stdout.contains("1 pack to"),
+        "{}",
+        outcome.context()
+    );
 }

@@ -40,11 +40,6 @@ fn registry_manifest(registry: &Registry, name: &str, version: &str) -> (Value, 
     )
 }
 
-/// Requests that would change the registry (uploads, manifests, deletes).
-fn write_requests(registry: &Registry) -> Vec<String> {
-    registry.write_requests()
-}
-
 fn assert_nothing_pushed(registry: &Registry) {
     for repo in [
         format!("{PROJECT}/spectro-packs/archive"),
@@ -58,7 +53,7 @@ fn assert_nothing_pushed(registry: &Registry) {
             "{repo} exists in the registry"
         );
     }
-    assert_eq!(write_requests(registry), Vec::<String>::new());
+    assert_eq!(registry.write_requests(), Vec::<String>::new());
 }
 
 fn pack_entry<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -639,4 +634,35 @@ fn each_pack_has_its_own_time() {
         time(HELLO)
     );
     assert!(time(MONITORING) > time(HELLO), "{report:#}");
+}
+
+/// An archive made inside the pack folder (`tar -czf NAME-VERSION.tar.gz .`) holds the
+/// pack's files without their folder: refused, saying so and how to make one; made as
+/// the fix says, it is pushed.
+#[test]
+fn a_carried_in_archive_made_inside_the_pack_folder_is_refused_with_how_to_make_one() {
+    let build = tempfile::tempdir().unwrap();
+    let pack = copy_pack(HELLO, build.path());
+    let archive = build.path().join("hello-world-1.0.0.tar.gz");
+    tar_czf(&pack, &archive, &["."]);
+    refused_archive(
+        &archive,
+        "holds the pack's files (the entry './'), not the pack's folder: it was made inside \
+         the folder (tar -czf hello-world-1.0.0.tar.gz .)",
+    );
+    let registry = Registry::start(false);
+    let sandbox = Sandbox::new();
+    let run = push(&sandbox, &registry, &["--archive", arg(&archive)]);
+    assert!(
+        run.stderr.contains(
+            "from the folder's parent, run tar -czf hello-world-1.0.0.tar.gz PACK_FOLDER"
+        ),
+        "{}",
+        run.stderr
+    );
+    fs::remove_file(&archive).unwrap();
+    tar_czf(build.path(), &archive, &[HELLO]);
+    let run = push(&sandbox, &registry, &["--archive", arg(&archive)]);
+    run.assert_code(0);
+    registry_manifest(&registry, HELLO, "1.0.0");
 }

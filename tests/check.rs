@@ -185,6 +185,61 @@ fn version_not_semantic() {
     );
 }
 
+/// The fix of a number written for the version, applied as written, passes.
+#[test]
+fn a_numeric_version_gets_a_fix_that_passes() {
+    let broken = Broken::new(|pack| edit_json(pack, |d| d["version"] = json!(1.0)));
+    let run = broken.check();
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("\"version\" is a number, not a string"),
+        "{}",
+        run.stderr
+    );
+    let fix = run
+        .stderr
+        .split("e.g. ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no example in the fix:\n{}", run.stderr));
+    assert_eq!(fix, "\"version\": \"1.0.0\"", "{}", run.stderr);
+    let fixed: serde_json::Value = serde_json::from_str(&format!("{{{fix}}}")).unwrap();
+    edit_json(&broken.pack, |d| d["version"] = fixed["version"].clone());
+    broken.check().assert_code(0);
+}
+
+/// A pack.json that starts with a UTF-8 byte order mark: the mark is named, and the
+/// command the fix gives removes it.
+#[test]
+fn a_byte_order_mark_is_named_and_the_fix_removes_it() {
+    let broken = Broken::new(|pack| {
+        let file = pack.join("pack.json");
+        let json = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("\u{feff}{json}")).unwrap();
+    });
+    let run = broken.check();
+    run.assert_code(3);
+    assert!(
+        run.stderr
+            .contains("pack.json starts with a UTF-8 byte order mark (the bytes EF BB BF)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("trailing comma"), "{}", run.stderr);
+    let command = run
+        .stderr
+        .split("or remove the mark: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no command in the fix:\n{}", run.stderr));
+    let status = std::process::Command::new("sh")
+        .args(["-c", command])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command}");
+    broken.check().assert_code(0);
+}
+
 #[test]
 fn version_not_an_oci_tag() {
     fails_with(

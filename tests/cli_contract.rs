@@ -235,9 +235,22 @@ fn verbose_shows_the_read_only_look_ups_and_all_child_output() {
             .filter(|l| l.trim_start().starts_with("$ ") && l.contains(" manifest fetch "))
             .count()
     };
-    // The two read-backs of step 5 are shown either way.
+    // The two read-backs of step 5 are shown either way; the read of the pack's
+    // repository after the run (its tags, its version's manifest) only with --verbose.
     assert_eq!(fetches(&normal), 2, "{}", normal.stdout);
-    assert_eq!(fetches(&verbose), 3, "{}", verbose.stdout);
+    assert_eq!(fetches(&verbose), 4, "{}", verbose.stdout);
+    let tags = |run: &Run| {
+        run.stdout
+            .lines()
+            .filter(|l| l.contains(" repo tags "))
+            .count()
+    };
+    assert_eq!(
+        (tags(&normal), tags(&verbose)),
+        (0, 1),
+        "{}",
+        verbose.stdout
+    );
     // Verbose lines carry the working directory.
     assert!(
         verbose
@@ -383,8 +396,10 @@ fn completions_for_bash_zsh_and_fish_know_the_commands() {
         assert!(run.stdout.contains(marker), "{shell}:\n{}", run.stdout);
         for word in [
             "push",
+            "list",
             "doctor",
             "check",
+            "deep",
             "password-stdin",
             "non-interactive",
         ] {
@@ -473,6 +488,7 @@ fn man_prints_roff_pages_generated_from_the_command_line() {
     for page in [
         "packpush.1",
         "packpush-push.1",
+        "packpush-list.1",
         "packpush-doctor.1",
         "packpush-check.1",
         "packpush-completions.1",

@@ -232,8 +232,14 @@ fn wrong_password_is_a_login_failure_and_pushes_nothing() {
             result.stderr
         );
         assert!(
-            result.stderr.contains("does not exist"),
-            "Harbor project hint missing: {}",
+            result.stderr.contains("refused the credentials"),
+            "credentials hint missing: {}",
+            result.stderr
+        );
+        // A login does not name the project: no hint about a missing one.
+        assert!(
+            !result.stderr.contains("does not exist"),
+            "oras {name}: {}",
             result.stderr
         );
         assert!(

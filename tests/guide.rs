@@ -164,6 +164,16 @@ impl Pty {
         parser.screen().contents()
     }
 
+    /// The terminal echoes and reads lines again, as before packpush ran.
+    #[track_caller]
+    fn assert_terminal_restored(&mut self, cwd: &Path) {
+        let settings = self.stty(cwd);
+        assert!(
+            settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
+            "the terminal was left as {settings:?}"
+        );
+    }
+
     /// The terminal's settings, as `stty -a` run on it after packpush prints them.
     fn stty(&mut self, cwd: &Path) -> Vec<String> {
         let mut stty = start(
@@ -337,6 +347,13 @@ fn a_guided_push_asks_shows_the_plan_runs_and_ends_with_palette_values() {
         assert!(text.contains(&step), "'{step}' missing:\n{text}");
     }
     assert!(!pty.raw().contains(PASSWORD), "the password was shown");
+    // Then the pack's repository as Palette will find it, as `packpush list` shows it.
+    // (`text` has its white space run together.)
+    assert!(
+        text.contains("In the registry now: sample-monitoring ")
+            && text.contains(" VERSION PALETTE SIZE CREATED DIGEST 0.2.1 ok "),
+        "{text}"
+    );
 
     // The last screen holds the Palette side, filled in.
     let screen = normalise(&pty.screen());
@@ -399,11 +416,7 @@ fn ctrl_c_at_the_password_prompt_exits_130_restores_the_terminal_and_pushes_noth
     pty.expect("Interrupted: nothing was run, nothing was pushed, and your files are unchanged.");
     assert_eq!(pty.exit_code(), 130);
     // The password prompt had turned echo off; the guide turned it back on.
-    let settings = pty.stty(&cwd);
-    assert!(
-        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
-        "the terminal was left as {settings:?}"
-    );
+    pty.assert_terminal_restored(&cwd);
 
     assert!(testbed::list_tags(&registry, &pack_repo("hello-world")).is_err());
     assert!(
@@ -632,6 +645,14 @@ fn ctrl_c_during_a_step_stops_it_exits_130_and_says_where_the_run_stopped() {
         "✘ interrupted by SIGINT during step 1 (log in to {addr})"
     ));
     assert_eq!(pty.exit_code(), 130, "{}", pty.text());
+    // The spinner's line went: the step is on the screen once, as the ✘ line.
+    let screen = pty.screen();
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|row| row.contains(&format!("[1/5] Log in to {addr}")))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:#?}\n{screen}");
+    assert!(rows[0].starts_with("✘ [1/5]"), "{screen}");
     let text = pty.text();
     for line in [
         "registry state: nothing was pushed to the registry",
@@ -681,15 +702,204 @@ fn ctrl_c_at_the_push_password_prompt_restores_the_terminal() {
     pty.send(CTRL_C);
     pty.expect("Interrupted: nothing was run, nothing was pushed");
     assert_eq!(pty.exit_code(), 130);
-    let settings = pty.stty(&cwd);
-    assert!(
-        settings.iter().any(|s| s == "echo") && settings.iter().any(|s| s == "icanon"),
-        "the terminal was left as {settings:?}"
-    );
+    pty.assert_terminal_restored(&cwd);
     assert!(
         !registry.log().contains("PUT /v2/"),
         "something was pushed:\n{}",
         registry.log()
     );
+    assert_eq!(sandbox.leftovers(), Vec::<PathBuf>::new());
+}
+
+/// The rows of the 80x24 screen that hold `text`.
+fn rows_with(screen: &str, text: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter(|row| row.contains(text))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Long answers (a pasted URL longer than the screen, a long project name) stay on one
+/// row while typed and leave one answered line each; an answer refused on the way says why
+/// and goes when a good one comes; paths typed as `~/...` are the home folder's; the TLS
+/// choices fit once answered. Nothing runs: the plan is declined.
+#[test]
+fn long_answers_stay_on_one_row_and_typed_paths_start_at_home() {
+    let sandbox = Sandbox::new();
+    let home = sandbox.home().to_path_buf();
+    common::packs::copy_pack("hello-world", &home.join("packs"));
+    std::fs::create_dir(home.join("certs")).unwrap();
+    std::fs::copy(&Testbed::get().cert, home.join("certs/ca.pem")).unwrap();
+    // A folder without packs: the pack folder is typed, not chosen.
+    let cwd = tempfile::tempdir().unwrap();
+    let oras = oras();
+    let mut pty = Pty::spawn(
+        &sandbox,
+        cwd.path(),
+        &["guide", "--oras", &oras, "--allow-newer-oras"],
+    );
+
+    pty.expect("Registry host");
+    pty.answer(&format!("ftp://harbor.example.com/{}", "x".repeat(90)));
+    pty.expect("'ftp://' is not a registry scheme; type the host name");
+    // Ctrl-U clears the line, as in a shell; then a URL longer than the screen.
+    pty.send("\u{15}");
+    let url = format!(
+        "https://127.0.0.1:5999/harbor/projects/12/repositories/{}",
+        "a".repeat(60)
+    );
+    pty.answer(&url);
+    pty.expect("How is the registry reached?");
+    pty.expect("HTTPS (a trusted certificate)");
+    let screen = pty.screen();
+    let asked = rows_with(&screen, "Registry host");
+    assert_eq!(asked.len(), 1, "{screen}");
+    assert!(asked[0].starts_with("✔ Registry host"), "{screen}");
+    assert!(
+        rows_with(&screen, "not a registry scheme").is_empty(),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Using 127.0.0.1:5999: oras takes the registry's host"),
+        "{screen}"
+    );
+
+    pty.send(UP);
+    pty.send(UP);
+    pty.send("\r");
+    pty.expect("CA certificate file (PEM)");
+    let screen = pty.screen();
+    assert!(
+        screen.contains(
+            "✔ How is the registry reached? · HTTPS with a CA file (private or self-signed)"
+        ),
+        "{screen}"
+    );
+    pty.answer("~/certs/ca.pem");
+    pty.expect("Harbor project");
+    // Long, though short enough for the retry command's `--project VALUE` to fit a line.
+    let project = format!("packs-{}end", "long-".repeat(10));
+    pty.answer(&project);
+    pty.expect("Pack folder (the folder holding pack.json)");
+    pty.answer("~/packs/hello-world");
+    pty.expect("User name");
+    let screen = pty.screen();
+    assert_eq!(rows_with(&screen, "Harbor project").len(), 1, "{screen}");
+    assert_eq!(rows_with(&screen, "Pack folder").len(), 1, "{screen}");
+    pty.answer(USER);
+    pty.expect("Password for");
+    pty.answer(PASSWORD);
+
+    let plan = pty.expect("Run these steps now?");
+    let home = home.to_string_lossy().into_owned();
+    assert!(
+        plan.contains(&format!(
+            "Pack hello-world 1.0.0 from {home}/packs/hello-world/pack.json"
+        )),
+        "{plan}"
+    );
+    pty.answer("n");
+    pty.expect("Nothing was run.");
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    let text = pty.text();
+    assert!(
+        text.contains(&format!("--ca-file {home}/certs/ca.pem")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("packpush push {home}/packs/hello-world")),
+        "{text}"
+    );
+    assert_fits_80_columns(&pty.raw());
+}
+
+/// After a failure, the hints name the guide's answers (how the registry is reached,
+/// the user name typed) rather than flags never typed; the retry command is as ever.
+#[test]
+fn after_a_failure_the_hints_speak_of_the_answers() {
+    let registry = Registry::start(false);
+    let cwd = packs_dir();
+    let (addr, oras) = (registry.addr(), oras());
+    // Reached over HTTPS without verification, while the registry speaks plain HTTP;
+    // then over plain HTTP with a wrong password.
+    for (tls_ups, password, hint) in [
+        (
+            1,
+            PASSWORD,
+            format!(
+                "hint: {addr} speaks plain HTTP: answer 'plain HTTP (no TLS)' to 'How is the \
+                 registry reached?' (only for a registry you trust on a private network), or \
+                 replace --insecure with --plain-http in the command below"
+            ),
+        ),
+        (
+            3,
+            "wrong-password",
+            "hint: the registry refused the credentials: check the user name and the password \
+             you typed"
+                .to_string(),
+        ),
+    ] {
+        let sandbox = Sandbox::new();
+        let mut pty = Pty::spawn(
+            &sandbox,
+            &cwd,
+            &[
+                "guide",
+                "hello-world",
+                "--registry",
+                &addr,
+                "--project",
+                PROJECT,
+                "--oras",
+                &oras,
+                "--allow-newer-oras",
+            ],
+        );
+        pty.expect("How is the registry reached?");
+        pty.expect("HTTPS (a trusted certificate)");
+        for _ in 0..tls_ups {
+            pty.send(UP);
+        }
+        pty.send("\r");
+        pty.expect("User name");
+        pty.answer(USER);
+        pty.expect("Password for");
+        pty.answer(password);
+        pty.expect("Run these steps now?");
+        pty.answer("y");
+        pty.expect("To retry, run this in the same folder");
+        assert_eq!(pty.exit_code(), 4, "{}", pty.text());
+        let text = pty.text();
+        assert!(text.contains(&hint), "{hint}\nnot in:\n{text}");
+        let (closing, retry) = text
+            .split_once("To retry, run this in the same folder")
+            .unwrap();
+        let hints = &closing[closing.find("hint: ").unwrap()..];
+        assert!(!hints.contains("--username"), "{text}");
+        assert!(retry.contains("--username admin"), "{text}");
+        assert_fits_80_columns(&pty.raw());
+    }
+}
+
+/// Ctrl-C while an answer is typed on its one row (kept in raw mode) exits 130 with the
+/// terminal as it was.
+#[test]
+fn ctrl_c_at_a_typed_answer_restores_the_terminal() {
+    let sandbox = Sandbox::new();
+    let cwd = packs_dir();
+    let oras = oras();
+    let mut pty = Pty::spawn(
+        &sandbox,
+        &cwd,
+        &["guide", "--oras", &oras, "--allow-newer-oras"],
+    );
+    pty.expect("Registry host");
+    pty.send("harbor.exa");
+    pty.send(CTRL_C);
+    pty.expect("Interrupted: nothing was run, nothing was pushed, and your files are unchanged.");
+    assert_eq!(pty.exit_code(), 130);
+    pty.assert_terminal_restored(&cwd);
     assert_eq!(sandbox.leftovers(), Vec::<PathBuf>::new());
 }

@@ -575,9 +575,15 @@ fn json_output_describes_the_run() {
     for step in json_steps {
         assert_eq!(step["status"], "ok", "{step:#}");
     }
+    // Then the listing: the pack's repository read again (its tags, its version's manifest).
+    let listed = report["listing"]["commands"]
+        .as_array()
+        .expect("the listing's commands");
+    assert_eq!(listed.len(), 2, "{report:#}");
     let commands: Vec<&Value> = json_steps
         .iter()
         .flat_map(|s| s["commands"].as_array().expect("commands"))
+        .chain(listed)
         .collect();
     let calls = doubles.steps();
     assert_eq!(commands.len(), calls.len(), "{report:#}");
@@ -628,6 +634,15 @@ fn json_output_describes_the_run() {
         json(&stored)["layers"][0]["digest"]
     );
     assert_eq!(pack["error"], Value::Null);
+
+    let listing = &report["listing"];
+    assert_eq!(listing["usable"], true, "{listing:#}");
+    assert_eq!(listing["catalog"]["status"], "not_asked");
+    let version = &listing["repositories"][0]["versions"][0];
+    assert_eq!(version["reference"], PACK_REF);
+    assert_eq!(version["manifest_digest"], pack["manifest_digest"]);
+    assert_eq!(version["layer"], pack["layer"]);
+    assert_eq!(version["usable"], true);
 }
 
 #[test]

@@ -57,11 +57,11 @@ fn make(sandbox: &Sandbox, makefile: &str, args: &[String], stdin: &str) -> Run 
         .write_all(stdin.as_bytes())
         .unwrap();
     let output = child.wait_with_output().expect("wait for make");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::new(
+        output.status.code().unwrap_or(-1),
+        &output.stdout,
+        &output.stderr,
+    )
 }
 
 /// The variables every target gets on make's command line: packpush, the registry,
@@ -336,4 +336,49 @@ fn push_all_is_reproducible_by_default_so_a_fresh_checkout_is_up_to_date() {
     };
     assert!(plan(&[]).contains("--sort=name"));
     assert!(!plan(&["REPRODUCIBLE=no"]).contains("--sort=name"));
+}
+
+/// NAME and VERSION in the environment (a shell may set NAME on its own) are one rule for
+/// `plan-all`/`push-all`: ignored, and said, whether PACKS_DIR holds one pack or two.
+#[test]
+fn name_and_version_from_the_environment_are_ignored_by_push_all_for_one_pack_or_two() {
+    let mut sandbox = Sandbox::new();
+    sandbox.env("NAME", "buildhost-7").env("VERSION", "2");
+    sandbox.env("HARBOR_USERNAME", ROBOT);
+    let oras = Testbed::get().oras_1_3.to_str().unwrap().to_owned();
+    let packs = tempfile::tempdir().unwrap();
+    for (count, (name, version)) in PACKS.iter().enumerate() {
+        common::packs::copy_pack(name, packs.path());
+        let run = make(
+            &sandbox,
+            &packs_mk(),
+            &[
+                format!("PACKPUSH={}", env!("CARGO_BIN_EXE_packpush")),
+                "HARBOR_ADDRESS=127.0.0.1:5000".into(),
+                format!("HARBOR_PROJECT={PROJECT}"),
+                format!("PACKPUSH_FLAGS=--plain-http --allow-newer-oras --oras {oras}"),
+                "plan-all".into(),
+                format!("PACKS_DIR={}", packs.path().display()),
+            ],
+            "",
+        );
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains(&format!("{name}-{version}.tar.gz")),
+            "{} pack(s): {}",
+            count + 1,
+            run.stdout
+        );
+        for variable in ["NAME", "VERSION"] {
+            assert!(
+                run.stderr.contains(&format!(
+                    "warning: the environment variable {variable} is ignored: it applies only \
+                     to a push of one pack named on the command line, not to the packs --from finds"
+                )),
+                "{} pack(s): {}",
+                count + 1,
+                run.stderr
+            );
+        }
+    }
 }

@@ -34,7 +34,18 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
         steps.iter().map(|c| c.call.as_str()).collect::<Vec<_>>(),
         ONE_PACK_CALLS
     );
-    let [login, tar, base, lookup, pack, fetch_pack, fetch_base] = &steps[..] else {
+    let [
+        login,
+        tar,
+        base,
+        lookup,
+        pack,
+        fetch_pack,
+        fetch_base,
+        tags,
+        fetch_again,
+    ] = &steps[..]
+    else {
         unreachable!()
     };
 
@@ -159,6 +170,22 @@ fn strict_1_0_0_path_runs_the_documented_commands_in_order() {
         ]
     );
 
+    // Then the pack's repository as Palette will find it: its tags, each version's
+    // manifest, read-only, with the same connection flags and login.
+    assert_eq!(
+        tags.argv,
+        [
+            "repo",
+            "tags",
+            "--plain-http",
+            "--registry-config",
+            &config,
+            &format!("{REGISTRY}/{HELLO_REPO}")
+        ]
+    );
+    assert_eq!(fetch_again.argv, fetch_pack.argv);
+    assert!(run.stdout.contains("In the registry now"), "{}", run.stdout);
+
     for call in doubles.calls() {
         assert_eq!(call.env_has_harbor_password, "no", "{call:#?}");
         for arg in &call.argv {
@@ -238,9 +265,31 @@ fn both_packs() -> [(PathBuf, &'static str, &'static str); 2] {
 }
 
 /// One login and one base-path push, first of all; then for each pack: its tar before the
-/// base-path push, and after it the look-up, the push and the read-back, in that order.
-/// Returns the positions of each pack's calls (tar, look-up, push, read-back).
+/// base-path push, and after it the look-up, the push and the read-back, in that order;
+/// at the end, each pack's repository read again (its tags, its version's manifest), in
+/// the order given. Returns the positions of each pack's calls (tar, look-up, push,
+/// read-back).
 fn assert_each_pack_in_order(steps: &[Call]) -> Vec<[usize; 4]> {
+    let view_start = steps
+        .iter()
+        .position(|c| c.call == "tags")
+        .expect("the repositories read again at the end");
+    let (steps, view) = steps.split_at(view_start);
+    let view: Vec<(&str, &str)> = view
+        .iter()
+        .map(|c| (c.call.as_str(), c.argv.last().unwrap().as_str()))
+        .collect();
+    let hello = format!("{REGISTRY}/{HELLO_REPO}");
+    let monitoring = format!("{REGISTRY}/{MONITORING_REPO}");
+    assert_eq!(
+        view,
+        [
+            ("tags", hello.as_str()),
+            ("fetch", PACK_REF),
+            ("tags", monitoring.as_str()),
+            ("fetch", MONITORING_REF)
+        ]
+    );
     let names = call_names(steps);
     assert_eq!(names[0], "login", "{names:?}");
     assert_eq!(
@@ -312,6 +361,10 @@ fn two_packs_share_one_login_and_one_base_push() {
             "fetch",
             "fetch",
             "push-pack",
+            "fetch",
+            "tags",
+            "fetch",
+            "tags",
             "fetch"
         ]
     );
@@ -354,8 +407,9 @@ fn two_packs_with_two_jobs_keep_each_pack_in_order() {
     let run = doubles.run(&args, &format!("{PASSWORD}\n"));
     run.assert_code(0);
     let steps = doubles.steps();
-    // login, 2 tars, base push, 2 × (look-up, push, read-back), one base read-back.
-    assert_eq!(steps.len(), 11, "{:?}", call_names(&steps));
+    // login, 2 tars, base push, 2 × (look-up, push, read-back), one base read-back, then
+    // 2 × (tags, manifest) as list reads them.
+    assert_eq!(steps.len(), 15, "{:?}", call_names(&steps));
     let base_reads = steps
         .iter()
         .filter(|c| {
@@ -390,11 +444,18 @@ fn one_pack_failing_does_not_stop_the_other() {
         pushes,
         [(PACK_REF, Some("push-pack")), (MONITORING_REF, None)]
     );
-    // The second pack was pushed and read back.
+    // The second pack was pushed and read back, and its repository read again at the end
+    // (the failed pack's is not).
     assert_eq!(
         steps.iter().filter(|c| c.fetches(MONITORING_REF)).count(),
-        2
+        3
     );
+    let listed: Vec<&str> = steps
+        .iter()
+        .filter(|c| c.call == "tags")
+        .map(|c| c.argv.last().unwrap().as_str())
+        .collect();
+    assert_eq!(listed, [format!("{REGISTRY}/{MONITORING_REPO}")]);
     assert!(doubles.stored_by_tag(HELLO_REPO, "1.0.0").is_none());
     assert!(doubles.stored_by_tag(MONITORING_REPO, "0.2.1").is_some());
     // The summary table names both.
@@ -626,6 +687,8 @@ fn skip_login_uses_the_given_registry_config_on_every_call() {
             "oras manifest fetch",
             "oras push",
             "oras manifest fetch",
+            "oras manifest fetch",
+            "oras repo tags",
             "oras manifest fetch"
         ]
     );

@@ -33,7 +33,16 @@ fn a_second_push_of_the_same_pack_is_up_to_date_and_pushes_nothing() {
     let steps = doubles.steps_after(before);
     assert_eq!(
         call_names(&steps),
-        ["login", "tar", "push-base", "fetch", "fetch", "fetch"]
+        [
+            "login",
+            "tar",
+            "push-base",
+            "fetch",
+            "fetch",
+            "fetch",
+            "tags",
+            "fetch"
+        ]
     );
     assert!(steps[3].fetches(PACK_REF) && steps[4].fetches(PACK_REF));
     assert_eq!(

@@ -395,7 +395,7 @@ fn walk_pauses(live: &mut Live, sandbox: &Sandbox, secret: &Secret, source: Sour
 const ALL_STALL: &[(&str, &str)] = &[
     (
         "ORAS_DOUBLE_SLEEP",
-        "login:30,push-base:30,push-pack:30,fetch:30",
+        "login:30,push-base:30,push-pack:30,fetch:30,tags:30",
     ),
     ("TAR_DOUBLE_SLEEP", STALL),
 ];
@@ -409,7 +409,8 @@ fn paused_push_leaks_nothing(source: Source) {
     let run = live.finish();
     run.assert_code(0);
 
-    // Every child paused and was looked at: the look-up and both read-backs are fetches.
+    // Every child paused and was looked at: the look-up, both read-backs and the final
+    // read of the version's manifest are fetches.
     let order: Vec<&str> = paused.iter().map(|p| p.call.as_str()).collect();
     assert_eq!(order, ONE_PACK_CALLS, "{source:?}");
     assert!(paused.iter().all(|p| p.processes >= 2));

@@ -1,7 +1,8 @@
 //! What `packpush push` shows, pinned as snapshots (in tests/snapshots/): the `--dry-run`
 //! script, the `--output json` document, and the human transcript (exit code, stdout,
 //! stderr) of runs through the oras 1.0.0 and tar doubles in fixtures/doubles: a success, a
-//! failure at each step, two packs, a re-run that finds the pack up to date.
+//! failure at each step, two packs, a re-run that finds the pack up to date; and the
+//! table of `packpush list`: all usable, a version Palette cannot use, no catalog.
 //!
 //! Only what varies from run to run or from machine to machine is taken out (see
 //! [`settings`] and [`normalise`]); a changed word, flag or order fails the test.
@@ -72,8 +73,8 @@ fn run(sandbox: &Sandbox, args: &[String]) -> Run {
 
 /// The snapshot settings for runs in `sandbox`: the sandbox's paths, the repository's path,
 /// the random part of packpush's temporary folders and the tar version are replaced; for a
-/// run that did something (`timed`), also the durations and the archive's size, which
-/// depends on the file times and owners tar records.
+/// run that did something (`timed`), also the durations, the archive's size, which
+/// depends on the file times and owners tar records, and the manifests' creation times.
 fn settings(sandbox: &Sandbox, what: &str, timed: bool) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
@@ -105,6 +106,9 @@ fn settings(sandbox: &Sandbox, what: &str, timed: bool) -> insta::Settings {
         settings.add_filter(r"retrying in \d+(\.\d)? s", "retrying in [PAUSE]");
         settings.add_filter(r"\(\d+ bytes, title ", "([SIZE] bytes, title ");
         settings.add_filter(r#""size": \d+"#, r#""size": "[SIZE]""#);
+        // The registry listing's sizes (as people read them) and creation times.
+        settings.add_filter(r"\b\d+(\.\d+)? (B|KiB|MiB) ", "[SIZE] ");
+        settings.add_filter(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b", "[TIME]");
     }
     settings
 }
@@ -604,6 +608,79 @@ fn human_output_of_an_up_to_date_rerun() {
     assert_human(
         "human_output_of_an_up_to_date_rerun",
         "push hello-world a second time into the same registry",
+        &sandbox,
+        &run,
+        0,
+    );
+}
+
+// ------------------------------------------------------------------ what list shows
+
+/// `packpush list --registry 127.0.0.1:5000 --project proj --username admin
+/// --password-stdin --plain-http --oras DOUBLE EXTRA...`.
+fn list(sandbox: &Sandbox, extra: &[&str]) -> Run {
+    let oras = common::doubles::double("oras");
+    let mut args: Vec<String> = [
+        "list",
+        "--registry",
+        REGISTRY,
+        "--project",
+        PROJECT,
+        "--username",
+        "admin",
+        "--password-stdin",
+        "--plain-http",
+        "--oras",
+        &oras,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run(sandbox, &args)
+}
+
+#[test]
+fn human_output_of_a_list() {
+    let sandbox = doubles_sandbox(&[]);
+    push_for_real(&sandbox, &both_packs(), &[]).assert_code(0);
+    let run = list(&sandbox, &["--deep"]);
+    assert_human(
+        "human_output_of_a_list",
+        "list --deep after a push of hello-world and sample-monitoring",
+        &sandbox,
+        &run,
+        0,
+    );
+}
+
+#[test]
+fn human_output_of_a_list_with_a_version_palette_cannot_use() {
+    let mut sandbox = doubles_sandbox(&[]);
+    push_for_real(&sandbox, &hello_world(), &[]).assert_code(0);
+    // sample-monitoring in the newer default shape: its push fails verification, but the
+    // registry holds it.
+    sandbox.env("ORAS_DOUBLE_SHAPE", "newer");
+    push_for_real(&sandbox, &[fixture_pack("sample-monitoring")], &[]).assert_code(7);
+    sandbox.envs.retain(|(key, _)| key != "ORAS_DOUBLE_SHAPE");
+    let run = list(&sandbox, &[]);
+    assert_human(
+        "human_output_of_a_list_with_a_version_palette_cannot_use",
+        "list after a push of hello-world and one of sample-monitoring in the newer shape",
+        &sandbox,
+        &run,
+        7,
+    );
+}
+
+#[test]
+fn human_output_of_a_list_without_the_catalog() {
+    let mut sandbox = doubles_sandbox(&[]);
+    push_for_real(&sandbox, &hello_world(), &[]).assert_code(0);
+    sandbox.env("ORAS_DOUBLE_FAIL", "catalog");
+    let run = list(&sandbox, &["hello-world"]);
+    assert_human(
+        "human_output_of_a_list_without_the_catalog",
+        "list hello-world when the registry refuses the catalog, as Harbor does",
         &sandbox,
         &run,
         0,

@@ -253,7 +253,8 @@ step_failures! {
             "response status code 401",
         ],
         error_says: &[],
-        hint: &["Harbor", "project 'proj'"],
+        // The credentials alone: a login does not name the project.
+        hint: &["the registry refused the credentials", "--username"],
         archive: Archive::NotMade,
         registry: Holds::Nothing,
     };

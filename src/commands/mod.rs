@@ -4,4 +4,5 @@ pub mod check;
 pub mod completions;
 pub mod doctor;
 pub mod guide;
+pub mod list;
 pub mod push;

@@ -1,10 +1,8 @@
 //! Running one command of a step: announced, tried again after a transient
-//! failure (with growing pauses; every try recorded and said), and the one
+//! failure (through `retry`; every try recorded and said), and the one
 //! place that turns a command that could not start, failed, timed out,
 //! stalled or was interrupted into a `Failure` naming the step, the command,
 //! its exit status, the tail of its stderr, the registry's state and hints.
-
-use std::time::Duration;
 
 use camino::Utf8Path;
 
@@ -14,6 +12,7 @@ use crate::hints;
 use crate::plan::{PackPlan, Step, StepKind};
 use crate::process::{self, Command, Echo, Outcome, RunError};
 use crate::report::CommandRecord;
+use crate::retry::{self, Attempts, Retry, Tried, Tries};
 use crate::signals;
 use crate::ui::seconds;
 
@@ -24,9 +23,6 @@ pub(super) enum Ended<'a> {
     /// It could not start, or was stopped.
     Stopped(RunError),
 }
-
-/// What one try of a command came to.
-type Tried = Result<Outcome, RunError>;
 
 /// How a command ended once its tries were over.
 pub(super) enum Ran {
@@ -39,10 +35,6 @@ pub(super) enum Ran {
 /// Asked before a command is tried again: whether the registry already
 /// holds what it was pushing.
 pub(super) type Recheck<'a> = &'a dyn Fn(&mut Running<'_>) -> Result<Option<Vec<u8>>, Failure>;
-
-/// The first pause before a retry; each further one doubles, up to `MAX_PAUSE`.
-const FIRST_PAUSE: Duration = Duration::from_secs(1);
-const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 impl Engine<'_> {
     /// Runs a command of the running step; a non-zero exit is a failure.
@@ -115,89 +107,27 @@ impl Engine<'_> {
         command: &Command,
         recheck: Option<Recheck<'_>>,
     ) -> Result<(Ran, Option<String>), Failure> {
-        let tries = self.settings.retries + 1;
         let record = run.commands.len();
         run.commands.push(CommandRecord::planned(command));
-        for attempt in 1..=tries {
-            let tried = self.try_once(command);
-            run.commands[record].tried(&tried);
-            let reason = transient(command, &tried);
-            let gave_up = reason.clone().filter(|_| attempt == tries);
-            match (tried, reason) {
-                (Ok(outcome), None) => return Ok((Ran::Outcome(outcome), None)),
-                (Ok(outcome), Some(_)) if gave_up.is_some() => {
-                    return Ok((Ran::Outcome(outcome), gave_up));
-                }
-                (Err(error), reason) if reason.is_none() || gave_up.is_some() => {
-                    let failure = self.failure(run.step, command, Ended::Stopped(error));
-                    return Err(self.gave_up(failure, gave_up));
-                }
-                (_, reason) => {
-                    let reason = reason.unwrap_or_default();
-                    let pause = pause_before(attempt + 1);
-                    run.commands[record].retrying(&reason, pause);
-                    let label = run.pack.map(PackPlan::label);
-                    self.progress().retrying(
-                        label.as_deref(),
-                        command,
-                        &reason,
-                        pause,
-                        attempt + 1,
-                        tries,
-                    );
-                    self.pause(run, command, pause)?;
-                }
-            }
-            if let Some(recheck) = recheck
-                && let Some(held) = recheck(run)?
-            {
-                return Ok((Ran::AlreadyDone(held), None));
+        let mut attempts = StepAttempts {
+            engine: self,
+            run,
+            record,
+            recheck,
+        };
+        match retry::tries(command, self.settings.retries, &mut attempts)? {
+            Tries::Ran { outcome, gave_up } => Ok((Ran::Outcome(outcome), gave_up)),
+            Tries::AlreadyDone(held) => Ok((Ran::AlreadyDone(held), None)),
+            Tries::Stopped { error, gave_up } => {
+                let failure = self.failure(attempts.run.step, command, Ended::Stopped(error));
+                Err(self.gave_up(failure, gave_up))
             }
         }
-        unreachable!("the last try returns")
     }
 
     /// A failure that was transient on every try says so, and how to try more.
     fn gave_up(&self, failure: Failure, reason: Option<String>) -> Failure {
-        let Some(reason) = reason else {
-            return failure;
-        };
-        let tries = self.settings.retries + 1;
-        let failure = failure.detail(format!(
-            "a transient failure ({reason}) on every try ({tries} in all)"
-        ));
-        if self.settings.retries == 0 {
-            failure.hint("this failure may pass: --retries N tries such failures again, with pauses in between")
-        } else {
-            failure
-                .hint("the link or the registry kept failing: try again later, or raise --retries")
-        }
-    }
-
-    fn try_once(&self, command: &Command) -> Tried {
-        let secret = self.settings.secret.filter(|_| command.stdin_secret);
-        process::run(
-            command,
-            secret,
-            self.progress().echo(),
-            self.settings.limits,
-        )
-    }
-
-    /// Waits before a retry; a signal ends the wait (and the run).
-    fn pause(&self, run: &Running<'_>, command: &Command, pause: Duration) -> Result<(), Failure> {
-        let until = std::time::Instant::now() + pause;
-        while std::time::Instant::now() < until {
-            if let Some(sig) = signals::pending() {
-                return Err(self.failure(
-                    run.step,
-                    command,
-                    Ended::Stopped(RunError::Interrupted(sig)),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(())
+        retry::gave_up(failure, reason.as_deref(), self.settings.retries)
     }
 
     /// The failure of `command` in `step`.
@@ -222,15 +152,14 @@ impl Engine<'_> {
             )
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("registry state: {state}"))
-            .hint("the registry may be overloaded or unreachable through a proxy; raise --timeout for large packs"),
+            .hint(retry::TIMED_OUT_HINT),
             Ended::Stopped(RunError::Stalled(limit)) => Failure::new(
                 class,
                 format!("step {n} ({purpose}) made no progress for {} and was stopped", seconds(limit)),
             )
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("registry state: {state}"))
-            .hint("nothing was read or written for that long: the registry (or a proxy on the way) stopped answering; \
-                   if it is only slow, raise --stall-timeout (or pass --stall-timeout none to wait as long as it takes)"),
+            .hint(retry::STALLED_HINT),
             Ended::Exited(outcome) => self.exit_failure(step, command, outcome, state),
         }
     }
@@ -254,26 +183,22 @@ impl Engine<'_> {
         let mut failure = Failure::new(step.kind.failure_class(), message)
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("result: {}", outcome.exit.describe()));
-        let display = &command.program.display;
-        let tail = outcome.stderr_tail(8);
-        if !tail.is_empty() {
-            failure = failure.detail(format!("{display} said:"));
-            for line in tail {
-                failure = failure.detail(format!("  {line}"));
-            }
-        } else if self.progress().echo() == Echo::Hidden && !outcome.stdout.is_empty() {
-            let text = String::from_utf8_lossy(&outcome.stdout);
-            let lines: Vec<&str> = text.lines().collect();
-            failure = failure.detail(format!("{display} printed:"));
-            for line in &lines[lines.len().saturating_sub(8)..] {
-                failure = failure.detail(format!("  {line}"));
-            }
+        let hidden = self.progress().echo() == Echo::Hidden;
+        for line in outcome.said(&command.program.display, hidden) {
+            failure = failure.detail(line);
         }
         let stderr = String::from_utf8_lossy(&outcome.stderr);
         let hints = if step.kind == StepKind::Archive {
             hints::archive_hints(&stderr)
         } else {
-            hints::hints_for(&stderr, &self.plan.registry, &self.plan.project)
+            let context = hints::Context {
+                registry: &self.plan.registry,
+                project: &self.plan.project,
+                tls: &self.plan.oras.tls,
+                login: step.kind == StepKind::Login,
+                wording: self.settings.wording,
+            };
+            hints::hints_for(&stderr, &context)
         };
         for hint in hints {
             failure = failure.hint(hint);
@@ -298,56 +223,42 @@ pub(super) fn read_export(path: &Utf8Path, step: &Step) -> Result<Vec<u8>, Failu
     })
 }
 
-/// Why a try failed in a way worth trying again, if it did: only commands
-/// that talk to the registry, for a failure of the link or of an overloaded
-/// registry, never for refused credentials, a missing project, a rejected
-/// manifest or anything local.
-fn transient(command: &Command, tried: &Tried) -> Option<String> {
-    if !command.network {
-        return None;
-    }
-    match tried {
-        Ok(outcome) if outcome.exit.success() => None,
-        Ok(outcome) => hints::transient(&String::from_utf8_lossy(&outcome.stderr)),
-        Err(RunError::TimedOut(limit)) => {
-            Some(format!("no answer within --timeout {}", seconds(*limit)))
-        }
-        Err(RunError::Stalled(limit)) => Some(format!(
-            "no progress for {} (--stall-timeout)",
-            seconds(*limit)
-        )),
-        Err(RunError::Spawn(_) | RunError::Interrupted(_)) => None,
-    }
+/// A step's command, tried through `retry`: each try recorded in the
+/// step's record and said through the run's progress.
+struct StepAttempts<'e, 'r, 'p> {
+    engine: &'e Engine<'e>,
+    run: &'r mut Running<'p>,
+    /// The command's record among the step's.
+    record: usize,
+    recheck: Option<Recheck<'r>>,
 }
 
-/// The pause before try `attempt` (2, 3, ...): exponential, capped, and
-/// jittered (between half and all of it) so that parallel packs do not all
-/// come back at once.
-fn pause_before(attempt: u32) -> Duration {
-    let doublings = attempt.saturating_sub(2).min(16);
-    let full = FIRST_PAUSE.saturating_mul(1 << doublings).min(MAX_PAUSE);
-    full.mul_f64(0.5 + fastrand::f64() * 0.5)
-}
+impl Attempts for StepAttempts<'_, '_, '_> {
+    fn try_once(&mut self, command: &Command) -> Tried {
+        let settings = self.engine.settings;
+        let secret = settings.secret.filter(|_| command.stdin_secret);
+        process::run(
+            command,
+            secret,
+            self.engine.progress().echo(),
+            settings.limits,
+        )
+    }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn tried(&mut self, tried: &Tried) {
+        self.run.commands[self.record].tried(tried);
+    }
 
-    #[test]
-    fn pauses_double_up_to_a_cap_with_jitter() {
-        for _ in 0..50 {
-            let first = pause_before(2);
-            assert!(
-                first >= Duration::from_millis(500) && first <= FIRST_PAUSE,
-                "{first:?}"
-            );
-            let third = pause_before(4);
-            assert!(
-                third >= Duration::from_secs(2) && third <= Duration::from_secs(4),
-                "{third:?}"
-            );
-            let late = pause_before(40);
-            assert!(late >= MAX_PAUSE / 2 && late <= MAX_PAUSE, "{late:?}");
+    fn retrying(&mut self, retry: &Retry<'_>) {
+        self.run.commands[self.record].retrying(retry.reason, retry.pause);
+        let label = self.run.pack.map(PackPlan::label);
+        self.engine.progress().retrying(label.as_deref(), retry);
+    }
+
+    fn recheck(&mut self) -> Result<Option<Vec<u8>>, Failure> {
+        match self.recheck {
+            Some(recheck) => recheck(self.run),
+            None => Ok(None),
         }
     }
 }

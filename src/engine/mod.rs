@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::cache::Cache;
 use crate::error::{Class, Failure};
+use crate::hints::Wording;
 use crate::plan::{PackPlan, Plan, Step};
 use crate::process::Limits;
 use crate::report::{Archived, CommandRecord, PackStatus, Status, StepRecord, millis};
@@ -37,6 +38,8 @@ pub struct Settings<'a> {
     pub jobs: usize,
     pub overwrite: bool,
     pub progress: &'a dyn Progress,
+    /// How hints name what the person gave.
+    pub wording: Wording,
 }
 
 impl std::fmt::Debug for Settings<'_> {
@@ -351,7 +354,8 @@ impl Engine<'_> {
 
     /// Records a step as failed, and hands the failure on.
     fn fail(&self, run: Running<'_>, failure: Failure) -> Failure {
-        self.end(run, Status::Failed, Some(failure.message.clone()));
+        let note = failed_note(run.step, &failure);
+        self.end(run, Status::Failed, note);
         failure
     }
 
@@ -397,7 +401,68 @@ impl<'p> Running<'p> {
     }
 }
 
+/// What a failed step's record says of its failure, without naming the
+/// step again (the record is the step's): "exit status 1", "interrupted by
+/// SIGINT", "the registry does not hold what Palette expects", ...
+fn failed_note(step: &Step, failure: &Failure) -> Option<String> {
+    let message = failure.message.as_str();
+    let named = format!("step {} ({})", step.number, step.purpose);
+    if message == format!("step {} failed: {}", step.number, step.purpose) {
+        // The message is the step alone: the command's result says more.
+        return failure
+            .details
+            .iter()
+            .find_map(|d| d.strip_prefix("result: "))
+            .map(str::to_string);
+    }
+    let rest = message
+        .strip_prefix(&format!("{named}: "))
+        .or_else(|| message.strip_prefix(&format!("{named} ")))
+        .or_else(|| message.strip_suffix(&format!(" during {named}")))
+        .unwrap_or(message);
+    Some(rest.to_string())
+}
+
 /// `sha256:0123456789ab`, for notes.
 fn short(digest: &str) -> String {
     digest.chars().take(19).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::StepKind;
+
+    #[test]
+    fn a_failed_steps_note_does_not_name_the_step_again() {
+        let step = Step {
+            kind: StepKind::Login,
+            number: 1,
+            purpose: "log in to r".into(),
+            skipped: None,
+        };
+        let note = |failure: Failure| failed_note(&step, &failure);
+        let exited = Failure::new(Class::Login, "step 1 failed: log in to r")
+            .detail("command: oras login r")
+            .detail("result: exit status 1");
+        assert_eq!(note(exited).as_deref(), Some("exit status 1"));
+        for (message, expected) in [
+            (
+                "step 1 (log in to r): could not start oras: not found",
+                "could not start oras: not found",
+            ),
+            (
+                "step 1 (log in to r) ran longer than --timeout 1.00 s and was stopped",
+                "ran longer than --timeout 1.00 s and was stopped",
+            ),
+            (
+                "interrupted by SIGINT during step 1 (log in to r)",
+                "interrupted by SIGINT",
+            ),
+            ("something else", "something else"),
+        ] {
+            let failure = Failure::new(Class::Login, message);
+            assert_eq!(note(failure).as_deref(), Some(expected), "{message}");
+        }
+    }
 }

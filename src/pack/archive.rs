@@ -42,10 +42,8 @@ pub fn inspect_archive(
     given: &Utf8Path,
 ) -> Result<(CarriedArchive, PackJson, Findings), Vec<Problem>> {
     let (path, file_name) = locate(given)?;
-    let scan = Scan::read(given, &path, &file_name)?;
-    let (folder_name, json, mut files, mut findings) = scan.into_pack(given)?;
+    let (folder_name, json, findings) = inspect_contents(&path, &format!("--archive {given}"))?;
     check_name(given, &file_name, &json)?;
-    check_rules(&mut files, &json, &mut findings);
     let dir = path
         .parent()
         .map(Utf8Path::to_owned)
@@ -57,6 +55,21 @@ pub fn inspect_archive(
         folder_name,
     };
     Ok((archive, json, findings))
+}
+
+/// What a `.tar.gz` holds, whatever its name says: one pack folder (its
+/// name), its pack.json, and the pack rules it breaks (`Findings`); or why
+/// it is not one pack folder. `label` names the archive in messages
+/// (`--archive FILE`, or where in the registry it came from).
+pub fn inspect_contents(
+    path: &Utf8Path,
+    label: &str,
+) -> Result<(String, PackJson, Findings), Vec<Problem>> {
+    let file_name = path.file_name().unwrap_or_default();
+    let scan = Scan::read(label, path, file_name)?;
+    let (folder_name, json, mut files, mut findings) = scan.into_pack()?;
+    check_rules(&mut files, &json, &mut findings);
+    Ok((folder_name, json, findings))
 }
 
 fn one(what: String, fix: &str) -> Vec<Problem> {
@@ -124,7 +137,8 @@ fn check_rules(files: &mut ArchiveFiles, json: &PackJson, findings: &mut Finding
 
 /// One pass over the archive's entries.
 struct Scan<'a> {
-    given: &'a Utf8Path,
+    /// How messages name the archive.
+    label: &'a str,
     file_name: &'a str,
     /// The one top-level folder's name.
     top: Option<String>,
@@ -157,6 +171,14 @@ impl EntryPath {
         EntryPath { full, top, rest }
     }
 
+    /// Whether it is the folder the archive was made in (`./`, from
+    /// `tar -czf X .`) or a pack.json at the top: the pack's files
+    /// archived without their folder.
+    fn is_the_pack_folders_inside(&self) -> bool {
+        let bare = self.full.trim_end_matches('/');
+        bare == "." || (self.top == "pack.json" && self.rest.is_empty())
+    }
+
     /// Whether unpacking it would write outside the pack folder.
     fn escapes(&self) -> bool {
         self.full.starts_with('/')
@@ -167,26 +189,18 @@ impl EntryPath {
 }
 
 impl<'a> Scan<'a> {
-    fn read(
-        given: &'a Utf8Path,
-        path: &Utf8Path,
-        file_name: &'a str,
-    ) -> Result<Self, Vec<Problem>> {
-        let file = std::fs::File::open(path).map_err(|e| {
-            one(
-                format!("--archive {given} cannot be opened: {e}"),
-                "check the file",
-            )
-        })?;
+    fn read(label: &'a str, path: &Utf8Path, file_name: &'a str) -> Result<Self, Vec<Problem>> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| one(format!("{label} cannot be opened: {e}"), "check the file"))?;
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
         let entries = archive.entries().map_err(|e| {
             one(
-                format!("--archive {given} is not a tar.gz archive: {e}"),
+                format!("{label} is not a tar.gz archive: {e}"),
                 "pass an archive made with tar -czf",
             )
         })?;
         let mut scan = Scan {
-            given,
+            label,
             file_name,
             top: None,
             pack_json: None,
@@ -201,7 +215,7 @@ impl<'a> Scan<'a> {
         for entry in entries {
             let mut entry = entry.map_err(|e| {
                 one(
-                    format!("--archive {given} is not a readable tar.gz archive: {e}"),
+                    format!("{label} is not a readable tar.gz archive: {e}"),
                     REBUILD,
                 )
             })?;
@@ -220,9 +234,24 @@ impl<'a> Scan<'a> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         );
+        if path.is_the_pack_folders_inside() {
+            self.problems.push(Problem::new(
+                format!(
+                    "{} holds the pack's files (the entry '{}'), not the pack's folder: \
+                     it was made inside the folder (tar -czf {} .)",
+                    self.label, path.full, self.file_name
+                ),
+                format!(
+                    "an archive holds the pack's folder itself: from the folder's parent, run \
+                     tar -czf {} PACK_FOLDER (e.g. cd .. && tar -czf {} mypack)",
+                    self.file_name, self.file_name
+                ),
+            ));
+            return Ok(false);
+        }
         if path.escapes() {
             self.problems.push(Problem::new(
-                format!("--archive {}: the entry '{}' points outside the pack folder", self.given, path.full),
+                format!("{}: the entry '{}' points outside the pack folder", self.label, path.full),
                 "rebuild the archive from the pack folder's parent: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
             ));
             return Ok(true);
@@ -231,7 +260,7 @@ impl<'a> Scan<'a> {
             None => self.top = Some(path.top.clone()),
             Some(top) if *top != path.top => {
                 self.problems.push(Problem::new(
-                    format!("--archive {} holds more than one top-level entry ('{top}' and '{}')", self.given, path.top),
+                    format!("{} holds more than one top-level entry ('{top}' and '{}')", self.label, path.top),
                     "an archive holds exactly one pack folder: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
                 ));
                 return Ok(false);
@@ -309,7 +338,7 @@ impl<'a> Scan<'a> {
                 .is_err()
             {
                 self.problems.push(Problem::new(
-                    format!("--archive {}: pack.json is not readable text", self.given),
+                    format!("{}: pack.json is not readable text", self.label),
                     "fix pack.json",
                 ));
             }
@@ -321,10 +350,7 @@ impl<'a> Scan<'a> {
         };
         read.map_err(|e| {
             one(
-                format!(
-                    "--archive {}: '{}' cannot be read: {e}",
-                    self.given, path.full
-                ),
+                format!("{}: '{}' cannot be read: {e}", self.label, path.full),
                 REBUILD,
             )
         })?;
@@ -354,16 +380,13 @@ impl<'a> Scan<'a> {
 
     /// The pack folder's name, its pack.json, its files and the rules it
     /// broke so far; or why the archive is not one pack folder.
-    fn into_pack(
-        mut self,
-        given: &Utf8Path,
-    ) -> Result<(String, PackJson, ArchiveFiles, Findings), Vec<Problem>> {
+    fn into_pack(mut self) -> Result<(String, PackJson, ArchiveFiles, Findings), Vec<Problem>> {
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
         let (Some(folder_name), Some(text)) = (self.top, self.pack_json) else {
             return Err(one(
-                format!("--archive {given} holds no PACK_FOLDER/pack.json"),
+                format!("{} holds no PACK_FOLDER/pack.json", self.label),
                 "an archive holds one pack folder with its pack.json: tar -czf NAME-VERSION.tar.gz PACK_FOLDER",
             ));
         };

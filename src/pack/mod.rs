@@ -17,8 +17,8 @@ pub mod fingerprint;
 mod folder;
 mod rules;
 
-pub use archive::{CarriedArchive, inspect_archive};
-pub use discover::{Unusable, Walk, find_pack_folders};
+pub use archive::{CarriedArchive, inspect_archive, inspect_contents};
+pub use discover::{Discovered, Unusable, Walk, find_pack_folders};
 pub use files::{Found, PackFiles, check_required, not_png};
 
 /// One pack to push.
@@ -129,14 +129,43 @@ pub fn read_pack_json(dir: &Utf8Path) -> Result<PackJson, Vec<Problem>> {
 /// Parses pack.json text read from elsewhere (a carried-in archive); `file`
 /// names it in messages.
 pub fn parse_pack_json(text: &str, file: &str) -> Result<PackJson, Vec<Problem>> {
-    let file = Utf8Path::new(file);
-    let document: Value = serde_json::from_str(text).map_err(|e| {
-        vec![Problem::new(
+    let document = parse_document(text, Utf8Path::new(file), None).map_err(|p| vec![p])?;
+    pack_json(Utf8Path::new(file), document)
+}
+
+/// The JSON document in pack.json's text. A UTF-8 byte order mark (some
+/// editors on Windows write one) is named, with how to remove it: `on_disk`
+/// is the file to fix, `None` for one inside an archive.
+fn parse_document(
+    text: &str,
+    file: &Utf8Path,
+    on_disk: Option<&Utf8Path>,
+) -> Result<Value, Problem> {
+    if text.starts_with('\u{feff}') {
+        let remove = match on_disk {
+            Some(path) => format!(
+                "sed -i '1s/^\\xEF\\xBB\\xBF//' {}",
+                shell_words::quote(path.as_str())
+            ),
+            None => "sed -i '1s/^\\xEF\\xBB\\xBF//' pack.json, then build the archive again".into(),
+        };
+        return Err(Problem::new(
+            format!(
+                "{file} starts with a UTF-8 byte order mark (the bytes EF BB BF), \
+                 which a JSON text must not start with"
+            ),
+            format!(
+                "save it as UTF-8 without a byte order mark (editors call it 'UTF-8', \
+                 not 'UTF-8 with BOM'), or remove the mark: {remove}"
+            ),
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        Problem::new(
             format!("{file} is not valid JSON: {e}"),
             "fix the JSON syntax (a trailing comma or a missing quote is typical)",
-        )]
-    })?;
-    pack_json(file, document)
+        )
+    })
 }
 
 /// Reads and parses pack.json; it must hold a JSON object.
@@ -147,12 +176,7 @@ fn load_document(file: &Utf8Path) -> Result<Value, Problem> {
             "every pack folder needs a pack.json with at least name, displayName, version and layer",
         )
     })?;
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
-        Problem::new(
-            format!("{file} is not valid JSON: {e}"),
-            "fix the JSON syntax (a trailing comma or a missing quote is typical)",
-        )
-    })?;
+    let document = parse_document(&text, file, Some(file))?;
     if !document.is_object() {
         return Err(not_an_object(file));
     }
@@ -289,8 +313,13 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// A string value for `key` that the rules accept: a number written as a
+/// semantic version (`1.0` → `1.0.0`) for the version.
 fn example(key: &str, value: &Value) -> String {
     match (key, value) {
+        ("version", Value::Number(n)) => {
+            rules::suggest_version(&n.to_string()).unwrap_or_else(|| "1.0.0".into())
+        }
         (_, Value::Number(n)) => n.to_string(),
         ("version", _) => "1.0.0".into(),
         _ => "mypack".into(),
@@ -324,7 +353,7 @@ mod tests {
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(e[0].what.contains("no \"name\""));
         assert!(e[1].what.contains("a number, not a string"));
-        assert!(e[1].fix.contains("\"version\": \"1.0\""), "{}", e[1].fix);
+        assert!(e[1].fix.contains("\"version\": \"1.0.0\""), "{}", e[1].fix);
         assert!(
             read("[1]").unwrap_err()[0]
                 .what

@@ -109,7 +109,7 @@ fn check_version(file: &Utf8Path, version: &str, errors: &mut Vec<Problem>) {
 
 /// The version the author most likely meant: `v1.2.3` → `1.2.3`,
 /// `1.2` → `1.2.0`, `01.2.3` → `1.2.3`.
-fn suggest_version(version: &str) -> Option<String> {
+pub(super) fn suggest_version(version: &str) -> Option<String> {
     let bare = version.trim().trim_start_matches(['v', 'V']);
     if semver::Version::parse(bare).is_ok() {
         return Some(bare.to_string());

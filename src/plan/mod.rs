@@ -237,6 +237,9 @@ impl Layout {
 pub struct Plan {
     pub registry: String,
     pub project: String,
+    /// How the plan's oras commands are built (for reads after the run); its
+    /// `tls` is how every oras call reaches the registry.
+    pub oras: Oras,
     /// The private login file to create before step 1 (`{}`), if any.
     pub private_login: Option<Utf8PathBuf>,
     pub login: LoginStep,
@@ -315,6 +318,7 @@ impl Plan {
         Plan {
             registry: ready.registry.clone(),
             project: ready.project.clone(),
+            oras: tools.oras.clone(),
             private_login: (ready.registry_config == RegistryConfig::Private)
                 .then(|| layout.private_registry_config()),
             login: login_step(&tools, &ready.registry, ready.username.as_deref(), layout),

@@ -5,6 +5,7 @@
 //! `check` reads as the list of checks; each one adds what it finds to one
 //! accumulator ([`Checks`]).
 
+mod list;
 mod output_dir;
 mod packs;
 pub mod password;
@@ -13,11 +14,12 @@ pub mod reproducible;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+pub use list::{ReadyList, check_list};
 pub use password::Password;
 pub use provenance::Provenance;
 
 use crate::cache;
-use crate::cli::PushArgs;
+use crate::cli::{ConnectionArgs, PushArgs};
 use crate::error::{Class, Failure, Problem, Warning, preflight_result};
 use crate::fsutil;
 use crate::pack::Source;
@@ -114,18 +116,20 @@ pub fn check(
     known: Known,
 ) -> Result<Ready, Box<Rejected>> {
     let mut checks = Checks::default();
+    let connection = &args.connection;
     let found = tools_for(args, known.tools, &mut checks);
-    let registry = verify_registry(args, provenance, &mut checks);
-    let project = verify_project(args, provenance, &mut checks);
+    let registry = verify_registry(connection, provenance, &mut checks);
+    let project = verify_project(connection, provenance, &mut checks);
     let packs = packs::resolve(args, provenance, &mut checks);
-    let username = verify_username(args, &mut checks);
-    let password = if args.skip_login || args.dry_run || known.password {
+    let username = verify_username(connection, &mut checks);
+    let password = if connection.skip_login || args.dry_run || known.password {
         Password::NotNeeded
     } else {
-        password::source(args, &mut checks.problems)
+        password::source(connection, &mut checks.problems)
     };
-    let tls = verify_tls(args, &mut checks);
-    let registry_config = verify_registry_config(args, &mut checks);
+    let tls = verify_tls(connection, &mut checks);
+    let registry_config = verify_registry_config(connection, &mut checks);
+    verify_temp_dir(&mut checks);
     let compress_program = args
         .compress_program
         .as_deref()
@@ -204,12 +208,12 @@ fn required(
 }
 
 fn verify_registry(
-    args: &PushArgs,
+    args: &ConnectionArgs,
     provenance: &Provenance<'_>,
     checks: &mut Checks,
 ) -> Option<String> {
     let registry = required(
-        &args.registry,
+        &args.target.registry,
         "--registry",
         "HARBOR_ADDRESS",
         "the registry host",
@@ -221,12 +225,12 @@ fn verify_registry(
 }
 
 fn verify_project(
-    args: &PushArgs,
+    args: &ConnectionArgs,
     provenance: &Provenance<'_>,
     checks: &mut Checks,
 ) -> Option<String> {
     let project = required(
-        &args.project,
+        &args.target.project,
         "--project",
         "HARBOR_PROJECT",
         "the Harbor project",
@@ -237,12 +241,12 @@ fn verify_project(
     Some(project)
 }
 
-fn verify_username(args: &PushArgs, checks: &mut Checks) -> Option<String> {
+fn verify_username(args: &ConnectionArgs, checks: &mut Checks) -> Option<String> {
     if args.skip_login {
         return None;
     }
     let user = required(
-        &args.username,
+        &args.target.username,
         "--username",
         "HARBOR_USERNAME",
         "the registry user name",
@@ -257,8 +261,8 @@ fn verify_username(args: &PushArgs, checks: &mut Checks) -> Option<String> {
     user
 }
 
-fn verify_tls(args: &PushArgs, checks: &mut Checks) -> Tls {
-    let tls = Tls::given(&args.tls).unwrap_or(Tls::Verify);
+fn verify_tls(args: &ConnectionArgs, checks: &mut Checks) -> Tls {
+    let tls = Tls::given(&args.target.tls).unwrap_or(Tls::Verify);
     let Tls::CaFile(ca) = tls else {
         return tls;
     };
@@ -276,7 +280,7 @@ fn verify_tls(args: &PushArgs, checks: &mut Checks) -> Tls {
     Tls::CaFile(fsutil::absolute(&ca).unwrap_or(ca))
 }
 
-fn verify_registry_config(args: &PushArgs, checks: &mut Checks) -> RegistryConfig {
+fn verify_registry_config(args: &ConnectionArgs, checks: &mut Checks) -> RegistryConfig {
     let Some(config) = &args.registry_config else {
         return if args.skip_login {
             RegistryConfig::OrasDefault
@@ -295,6 +299,30 @@ fn verify_registry_config(args: &PushArgs, checks: &mut Checks) -> RegistryConfi
         ));
     }
     RegistryConfig::Given(fsutil::absolute(config).unwrap_or_else(|_| config.clone()))
+}
+
+/// The temporary folder (TMPDIR, else /tmp) holds the run's private folder
+/// (the login, the manifests) and, without `--output-dir`, the archives:
+/// it must be a folder this user can write to. Checked for `--dry-run`
+/// too, which creates nothing but plans a run that would.
+fn verify_temp_dir(checks: &mut Checks) {
+    let tmp = std::env::temp_dir();
+    let named = match std::env::var_os("TMPDIR") {
+        Some(_) => format!("the temporary folder {} (TMPDIR)", tmp.display()),
+        None => format!("the temporary folder {}", tmp.display()),
+    };
+    let fix = "point TMPDIR at a folder you can write to (e.g. mkdir -p ~/tmp && export \
+               TMPDIR=~/tmp), or unset TMPDIR to use /tmp";
+    let problem = match std::fs::metadata(&tmp) {
+        Err(e) => format!("{named} cannot be used: {e}"),
+        Ok(meta) if !meta.is_dir() => format!("{named} is not a folder"),
+        Ok(_) => match Utf8Path::from_path(&tmp).map(fsutil::writable) {
+            Some(Ok(())) => return,
+            Some(Err(e)) => format!("{named} is not writable: {e}"),
+            None => format!("{named} is not a UTF-8 path"),
+        },
+    };
+    checks.problem(Problem::new(problem, fix));
 }
 
 /// The packs with their targets, once the registry and project are known.

@@ -23,59 +23,147 @@ pub struct Resolved {
 pub fn resolve(args: &PushArgs, provenance: &Provenance<'_>, checks: &mut Checks) -> Vec<Resolved> {
     let mut folders: Vec<Utf8PathBuf> = args.pack_dirs.clone();
     if let Some(root) = &args.from {
-        folders.extend(checks.keep(from(root)).unwrap_or_default());
+        folders.extend(from(root, checks).unwrap_or_default());
     }
-    let count = folders.len() + args.archive.len();
+    let folders = once(folders, "folder", checks);
+    let archives = once(args.archive.clone(), "file", checks);
     let identity = Identity {
         args,
         provenance,
-        single: count == 1,
+        single: args.from.is_none() && folders.len() + archives.len() == 1,
     };
     if !identity.single {
-        identity.verify_not_given(count, checks);
+        identity.verify_not_given(checks);
     }
     let mut packs = Vec::new();
     for folder in &folders {
-        packs.extend(folder_pack(folder, &identity, checks));
+        let origin = if args.pack_dirs.contains(folder) {
+            "PACK_DIR "
+        } else {
+            ""
+        };
+        packs.extend(folder_pack(folder, origin, &identity, checks));
     }
-    for file in &args.archive {
+    for file in &archives {
         packs.extend(archive_pack(file, &identity, checks));
     }
     packs
 }
 
-/// The pack folders under `--from DIR`.
-fn from(root: &camino::Utf8Path) -> Result<Vec<Utf8PathBuf>, Problem> {
+/// Each folder or file once: the same one named twice (`A A`, `A ./A/`, a
+/// link and its target, a PACK_DIR that `--from` finds too) is used once,
+/// and said. What cannot be resolved stays, for its own check to report.
+fn once(paths: Vec<Utf8PathBuf>, what: &str, checks: &mut Checks) -> Vec<Utf8PathBuf> {
+    let mut seen: Vec<(std::path::PathBuf, Utf8PathBuf)> = Vec::new();
+    let mut unique = Vec::new();
+    for path in paths {
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone().into());
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, first)) if *first == path => {
+                checks.warn(format!("'{path}' was given twice: it is pushed once"));
+            }
+            Some((_, first)) => checks.warn(format!(
+                "'{path}' and '{first}' are the same {what}: it is pushed once"
+            )),
+            None => {
+                seen.push((key, path.clone()));
+                unique.push(path);
+            }
+        }
+    }
+    unique
+}
+
+/// The pack folders under `--from DIR`. Hidden folders are passed over (as
+/// git and most tools do), and the pack folders inside them are said.
+fn from(root: &camino::Utf8Path, checks: &mut Checks) -> Option<Vec<Utf8PathBuf>> {
     if !root.is_dir() {
-        return Err(Problem::new(
+        checks.problem(Problem::new(
             format!("--from {root} is not a folder"),
             "pass the folder that holds your pack folders",
         ));
+        return None;
     }
     let walk = Walk {
         max_depth: None,
+        skip_hidden: true,
+    };
+    let found = pack::find_pack_folders(root, walk);
+    if let Some(problem) = found.unusable.into_iter().next().map(|u| unusable(root, u)) {
+        checks.problem(problem);
+        return None;
+    }
+    let hidden = hidden_packs(&found.hidden);
+    let skipped = skipped_hidden(root, &hidden);
+    if found.folders.is_empty() {
+        checks.problem(Problem::new(
+            format!(
+                "--from {root}: no pack folder (a folder holding pack.json) was found{skipped}"
+            ),
+            "check the folder, or pass pack folders directly",
+        ));
+        return None;
+    }
+    if !hidden.is_empty() {
+        checks.warn(format!("--from {root}{skipped}"));
+    }
+    Some(found.folders)
+}
+
+/// The pack folders inside the hidden folders a walk passed over.
+fn hidden_packs(hidden: &[Utf8PathBuf]) -> Vec<Utf8PathBuf> {
+    let everything = Walk {
+        max_depth: None,
         skip_hidden: false,
     };
-    let (found, unusable) = pack::find_pack_folders(root, walk);
-    match unusable.into_iter().next() {
-        Some(Unusable::Unreadable(e)) => Err(Problem::new(
+    hidden
+        .iter()
+        .flat_map(|folder| pack::find_pack_folders(folder, everything).folders)
+        .collect()
+}
+
+/// ": skipped 2 pack folders inside hidden folders (.a/x, .b/y); pass one
+/// as PACK_DIR to push it", or nothing.
+fn skipped_hidden(root: &camino::Utf8Path, hidden: &[Utf8PathBuf]) -> String {
+    if hidden.is_empty() {
+        return String::new();
+    }
+    let named: Vec<&str> = hidden
+        .iter()
+        .map(|p| p.strip_prefix(root).unwrap_or(p).as_str())
+        .collect();
+    let (count, noun) = match named.len() {
+        1 => ("1".to_string(), "pack folder"),
+        n => (n.to_string(), "pack folders"),
+    };
+    let listed = if named.len() > 3 {
+        format!("{}, ...", named[..3].join(", "))
+    } else {
+        named.join(", ")
+    };
+    format!(
+        ": skipped {count} {noun} inside hidden folders ({listed}); pass one as PACK_DIR to push it"
+    )
+}
+
+fn unusable(root: &camino::Utf8Path, unusable: Unusable) -> Problem {
+    match unusable {
+        Unusable::Unreadable(e) => Problem::new(
             format!("--from {root}: cannot read {e}"),
             "make the folder readable",
-        )),
-        Some(Unusable::NotUtf8(path)) => Err(Problem::new(
+        ),
+        Unusable::NotUtf8(path) => Problem::new(
             format!("{} is not valid UTF-8", path.display()),
             "rename it",
-        )),
-        None if found.is_empty() => Err(Problem::new(
-            format!("--from {root}: no pack folder (a folder holding pack.json) was found"),
-            "check the folder, or pass pack folders directly",
-        )),
-        None => Ok(found),
+        ),
     }
 }
 
+/// One pack folder; `origin` names how it was given ("PACK_DIR " or
+/// nothing, for one `--from` found).
 fn folder_pack(
     folder: &Utf8PathBuf,
+    origin: &str,
     identity: &Identity<'_>,
     checks: &mut Checks,
 ) -> Option<Resolved> {
@@ -89,7 +177,7 @@ fn folder_pack(
     };
     if resolves_elsewhere(folder) {
         checks.warn(format!(
-            "PACK_DIR '{folder}' is the folder {}: the archive holds it as '{}/'",
+            "{origin}'{folder}' is the folder {}: the archive holds it as '{}/'",
             dir.path, dir.folder_name
         ));
     }
@@ -159,14 +247,21 @@ fn take_findings(label: &str, findings: pack::Findings, args: &PushArgs, checks:
 struct Identity<'a> {
     args: &'a PushArgs,
     provenance: &'a Provenance<'a>,
-    /// The run pushes one pack: `--name`/`--version` apply to it.
+    /// The command line names one pack (no `--from`): `--name`/`--version`
+    /// (or NAME/VERSION) apply to it.
     single: bool,
 }
 
 impl Identity<'_> {
-    /// `--name`/`--version` apply to a single pack: given for several, the
-    /// flags are refused and the variables ignored (with a warning).
-    fn verify_not_given(&self, count: usize, checks: &mut Checks) {
+    /// `--name`/`--version` apply to one pack named on the command line:
+    /// given for several, or with `--from` (whatever it finds), the flags
+    /// are refused and the variables ignored, and said.
+    fn verify_not_given(&self, checks: &mut Checks) {
+        let packs = if self.args.from.is_some() {
+            "the packs --from finds".to_string()
+        } else {
+            "several packs".to_string()
+        };
         for (id, flag, env, given) in [
             ("name", "--name", "NAME", &self.args.name),
             ("version", "--version", "VERSION", &self.args.version),
@@ -176,11 +271,12 @@ impl Identity<'_> {
             }
             if self.provenance.from_env(id) {
                 checks.warn(format!(
-                    "the environment variable {env} is ignored: it only applies to a push of a single pack"
+                    "the environment variable {env} is ignored: it applies only to a push of one \
+                     pack named on the command line, not to {packs}"
                 ));
             } else {
                 checks.problem(Problem::new(
-                    format!("{flag} applies to a single pack, but {count} packs are being pushed"),
+                    format!("{flag} applies to one pack named on the command line, not to {packs}"),
                     format!("leave {flag} out: every pack's pack.json says its own {id}"),
                 ));
             }

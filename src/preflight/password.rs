@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use crate::cli::PushArgs;
+use crate::cli::ConnectionArgs;
 use crate::error::{Class, Failure, Problem};
 use crate::secret::Secret;
 
@@ -18,7 +18,7 @@ pub enum Password {
 }
 
 /// The password's source; a missing or unusable one is a problem.
-pub fn source(args: &PushArgs, problems: &mut Vec<Problem>) -> Password {
+pub fn source(args: &ConnectionArgs, problems: &mut Vec<Problem>) -> Password {
     if args.password_stdin {
         return from_stdin(problems);
     }
@@ -77,6 +77,26 @@ fn from_stdin(problems: &mut Vec<Problem>) -> Password {
         ));
     }
     Password::Given(secret)
+}
+
+/// The password itself: given, asked for now (at the terminal, hidden,
+/// with Ctrl-C restoring it), or not needed.
+pub fn take(
+    password: &Password,
+    username: &str,
+    registry: &str,
+) -> Result<Option<Secret>, Failure> {
+    match password {
+        Password::NotNeeded => Ok(None),
+        Password::Given(secret) => Ok(Some(secret.copy())),
+        Password::Prompt => {
+            // Ctrl-C at the hidden prompt must not leave the terminal
+            // without echo: restored, and exit 130.
+            let _prompting = crate::signals::prompting()
+                .map_err(|e| Failure::new(Class::Other, format!("cannot catch signals: {e}")))?;
+            prompt(username, registry).map(Some)
+        }
+    }
 }
 
 /// Asks for the password at the terminal (hidden).

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Class, Failure};
+use crate::listing::Listing;
 use crate::plan::StepKind;
 use crate::process::{Command, Exit, Outcome, RunError};
 use crate::verify::Layer;
@@ -232,6 +233,9 @@ pub struct Report {
     pub tools: Tools,
     pub steps: Vec<StepRecord>,
     pub packs: Vec<PackRecord>,
+    /// `list`: what Palette will find; `push`: the pushed packs'
+    /// repositories, read again after the push. `null` otherwise.
+    pub listing: Option<Listing>,
     pub warnings: Vec<String>,
     pub error: Option<ErrorRecord>,
 }
@@ -250,6 +254,7 @@ impl Report {
             tools: Tools::default(),
             steps: Vec::new(),
             packs: Vec::new(),
+            listing: None,
             warnings: Vec::new(),
             error: None,
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use camino::{Utf8Path, Utf8PathBuf};
 use semver::Version;
 
-use crate::cli::ToolArgs;
+use crate::cli::{OrasArgs, ToolArgs};
 use crate::error::Problem;
 use crate::process::{self, Command, Echo, Limits, Program, RunError};
 use crate::report::{ToolRecord, Tools};
@@ -57,8 +57,10 @@ pub fn discover(
     timeout: Option<Duration>,
     problems: &mut Vec<Problem>,
 ) -> Found {
-    let limit = timeout.map_or(PROBE_TIMEOUT, |t| t.min(PROBE_TIMEOUT));
-    let oras = find_oras(args, limit).map_err(|p| problems.push(p)).ok();
+    let limit = probe_limit(timeout);
+    let oras = find_oras(&args.oras, limit)
+        .map_err(|p| problems.push(p))
+        .ok();
     let tar = find_tar(args, limit).map_err(|p| problems.push(p)).ok();
     if needs_gzip
         && let Some(tar) = &tar
@@ -67,6 +69,25 @@ pub fn discover(
         problems.push(problem);
     }
     Found { oras, tar }
+}
+
+/// Finds and probes oras alone, for commands that only read the registry.
+pub fn discover_oras(
+    args: &OrasArgs,
+    timeout: Option<Duration>,
+    problems: &mut Vec<Problem>,
+) -> Found {
+    Found {
+        oras: find_oras(args, probe_limit(timeout))
+            .map_err(|p| problems.push(p))
+            .ok(),
+        tar: None,
+    }
+}
+
+/// How long a probe may take: the user's `--timeout` when it is shorter.
+fn probe_limit(timeout: Option<Duration>) -> Duration {
+    timeout.map_or(PROBE_TIMEOUT, |t| t.min(PROBE_TIMEOUT))
 }
 
 impl Found {
@@ -194,9 +215,9 @@ fn probe(program: &Program, args: &[&str], limit: Duration) -> Result<String, St
     }
 }
 
-fn find_oras(args: &ToolArgs, limit: Duration) -> Result<FoundOras, Problem> {
+fn find_oras(args: &OrasArgs, limit: Duration) -> Result<FoundOras, Problem> {
     let wanted = Wanted {
-        given: args.oras.as_deref(),
+        given: args.program.as_deref(),
         default: "oras",
         flag: "--oras",
         env: "PACKPUSH_ORAS",
@@ -313,6 +334,20 @@ fn file_identity(path: &Utf8Path) -> Option<String> {
 /// `--compress-program PROG`, resolved to a path that tar may hand to
 /// `/bin/sh` (only characters the shell leaves alone).
 pub fn compress_program(program: &str) -> Result<String, Problem> {
+    let mut words = program.split_whitespace();
+    if let (Some(name), Some(_)) = (words.next(), words.next()) {
+        return Err(Problem::new(
+            format!(
+                "--compress-program '{program}' has arguments, which packpush does not pass on \
+                 (tar would run them through a shell)"
+            ),
+            format!(
+                "pass the program alone (--compress-program {name}); for arguments, write a \
+                 script holding `#!/bin/sh` and `exec {program} \"$@\"`, make it executable \
+                 (chmod +x) and pass its path"
+            ),
+        ));
+    }
     match which::which(program) {
         Ok(path) => {
             let path = path.to_string_lossy().into_owned();

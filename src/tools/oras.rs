@@ -209,12 +209,47 @@ impl Oras {
     /// `oras manifest fetch [tls] [--registry-config CFG] REFERENCE`: read-only,
     /// its output read by packpush.
     pub fn fetch_manifest(&self, reference: &str, purpose: String, cwd: &Utf8Path) -> Command {
-        let mut args = vec!["manifest".to_string(), "fetch".to_string()];
-        args.extend(self.connection_flags());
-        args.push(reference.to_string());
-        Command::new(purpose, &self.program, args, cwd)
+        self.read(&["manifest", "fetch"], &[reference], purpose, cwd)
+    }
+
+    /// A read-only command: `oras SUBCOMMAND... [tls] [--registry-config CFG] ARGS...`,
+    /// its output read by packpush.
+    fn read(&self, subcommand: &[&str], args: &[&str], purpose: String, cwd: &Utf8Path) -> Command {
+        let mut argv: Vec<String> = subcommand.iter().map(|s| s.to_string()).collect();
+        argv.extend(self.connection_flags());
+        argv.extend(args.iter().map(|s| s.to_string()));
+        Command::new(purpose, &self.program, argv, cwd)
             .reading()
             .over_the_network()
+    }
+
+    /// `oras repo ls [tls] [--registry-config CFG] REGISTRY/NAMESPACE`: the
+    /// repositories under NAMESPACE, one a line, without the namespace.
+    /// The registry's catalog, which Harbor lets only some accounts read.
+    pub fn list_repositories(&self, namespace: &str, purpose: String, cwd: &Utf8Path) -> Command {
+        self.read(&["repo", "ls"], &[namespace], purpose, cwd)
+    }
+
+    /// `oras repo tags [tls] [--registry-config CFG] REPOSITORY`: its tags, one a line.
+    pub fn list_tags(&self, repository: &str, purpose: String, cwd: &Utf8Path) -> Command {
+        self.read(&["repo", "tags"], &[repository], purpose, cwd)
+    }
+
+    /// `oras blob fetch [tls] [--registry-config CFG] --output FILE REPOSITORY@DIGEST`:
+    /// a layer, written to FILE.
+    pub fn fetch_blob(
+        &self,
+        reference: &str,
+        output: &Utf8Path,
+        purpose: String,
+        cwd: &Utf8Path,
+    ) -> Command {
+        self.read(
+            &["blob", "fetch"],
+            &["--output", output.as_str(), reference],
+            purpose,
+            cwd,
+        )
     }
 }
 
@@ -394,6 +429,46 @@ mod tests {
         assert!(command.read_only && command.capture);
         assert_eq!(command.args.last().map(String::as_str), Some("r/x:1"));
         assert!(!command.args.iter().any(|a| a == "--image-spec"));
+    }
+
+    #[test]
+    fn the_reads_of_list_are_read_only_with_the_connection_flags_first() {
+        let oras = oras(Mode::Newer);
+        let ls = oras.list_repositories("r:1/p", "list".into(), "/w".into());
+        assert_eq!(
+            ls.args,
+            [
+                "repo",
+                "ls",
+                "--plain-http",
+                "--registry-config",
+                "/w/config.json",
+                "r:1/p"
+            ]
+        );
+        let tags = oras.list_tags("r:1/p/spectro-packs/archive/x", "tags".into(), "/w".into());
+        assert_eq!(&tags.args[..2], ["repo", "tags"]);
+        let blob = oras.fetch_blob(
+            "r:1/p/x@sha256:0",
+            "/w/x-1.tar.gz".into(),
+            "blob".into(),
+            "/w".into(),
+        );
+        assert_eq!(
+            &blob.args[2..],
+            [
+                "--plain-http",
+                "--registry-config",
+                "/w/config.json",
+                "--output",
+                "/w/x-1.tar.gz",
+                "r:1/p/x@sha256:0"
+            ]
+        );
+        for command in [ls, tags, blob] {
+            assert!(command.read_only && command.network && !command.stdin_secret);
+            assert!(!command.args.iter().any(|a| a == "--image-spec"));
+        }
     }
 
     #[test]

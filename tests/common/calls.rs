@@ -64,12 +64,12 @@ impl Call {
             || (self.program == "tar" && self.argv == ["--version"])
     }
 
-    /// `oras login`, `oras push`, `oras manifest fetch`, `tar`.
+    /// `oras login`, `oras push`, `oras manifest fetch`, `oras repo tags`, `tar`.
     pub fn label(&self) -> String {
         match (self.program.as_str(), self.argv.first().map(String::as_str)) {
-            ("oras", Some("manifest")) => {
+            ("oras", Some(group @ ("manifest" | "repo" | "blob"))) => {
                 format!(
-                    "oras manifest {}",
+                    "oras {group} {}",
                     self.argv.get(1).cloned().unwrap_or_default()
                 )
             }

@@ -34,8 +34,9 @@ pub const MONITORING_REF: &str =
 pub const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring";
 
 /// The double's name of each call of a whole push of one pack, after the version probes:
-/// the login, tar, the base-path push, the look-up, the pack push and the two read-backs
-/// (the pack by tag, the base path by digest).
+/// the login, tar, the base-path push, the look-up, the pack push, the two read-backs
+/// (the pack by tag, the base path by digest), then the pack's repository read again as
+/// `packpush list` reads it (its tags, the manifest of its one version).
 pub const ONE_PACK_CALLS: &[&str] = &[
     "login",
     "tar",
@@ -43,6 +44,8 @@ pub const ONE_PACK_CALLS: &[&str] = &[
     "fetch",
     "push-pack",
     "fetch",
+    "fetch",
+    "tags",
     "fetch",
 ];
 

@@ -11,7 +11,11 @@ Every request is delayed by `fault_latency_ms`; then, drawn with a generator see
   more) and the connection closed;
 - `fault_lost`: forwarded and carried out by the registry, but the answer is lost (the
   connection is closed instead);
-- `fault_stall`: every request is held forever (a registry that accepts and never answers).
+- `fault_stall`: every request is held forever (a registry that accepts and never answers);
+- `refuse` (aimed only, see below): answered 401 as Harbor answers an account that may not
+  make the request, e.g. the catalog (`GET /v2/_catalog`) for most accounts: the
+  distribution registry lets every account it knows list its catalog, so this is how a test
+  meets Harbor's refusal.
 
 `fault_where` (a regular expression on "METHOD PATH") limits the drawn faults to the
 requests it matches, e.g. those of the pack repositories.
@@ -29,6 +33,13 @@ import random
 import re
 
 from mitmproxy import ctx, http
+
+
+# Harbor's answer to a catalog request from an account that may not list it.
+REFUSAL = (
+    b'{"errors":[{"code":"UNAUTHORIZED",'
+    b'"message":"unauthorized to list catalog: unauthorized to list catalog"}]}'
+)
 
 
 class Faults:
@@ -109,7 +120,12 @@ class Faults:
             await asyncio.sleep(24 * 3600)
         if ctx.options.fault_latency_ms:
             await asyncio.sleep(ctx.options.fault_latency_ms / 1000)
-        if self.draw(flow) == "503":
+        if self.draw(flow) == "refuse":
+            flow.response = http.Response.make(401, REFUSAL, {
+                "Content-Type": "application/json; charset=utf-8",
+                "Www-Authenticate": 'Basic realm="basic-realm"',
+            })
+        elif self.draw(flow) == "503":
             body = b"" if flow.request.method == "HEAD" else b"Service Unavailable\n"
             flow.response = http.Response.make(503, body, {"Content-Type": "text/plain"})
 

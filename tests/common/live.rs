@@ -93,23 +93,22 @@ impl Live {
             thread::sleep(Duration::from_millis(5));
         };
         let took = self.started.elapsed();
-        let text = |handle: Option<JoinHandle<Vec<u8>>>| {
-            let bytes = handle.expect("reader").join().expect("reader thread");
-            String::from_utf8_lossy(&bytes).into_owned()
+        let bytes = |handle: Option<JoinHandle<Vec<u8>>>| {
+            handle.expect("reader").join().expect("reader thread")
         };
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: text(self.stdout.take()),
-            stderr: text(self.stderr.take()),
-        };
+        let run = Run::new(
+            status.code().unwrap_or(-1),
+            &bytes(self.stdout.take()),
+            &bytes(self.stderr.take()),
+        );
         (run, took)
     }
 
     /// What a run that already ended printed, taken out of `self` (which is left spent).
     pub fn ended_output(&mut self) -> (Run, Duration) {
-        let text = |handle: Option<JoinHandle<Vec<u8>>>| {
+        let bytes = |handle: Option<JoinHandle<Vec<u8>>>| {
             handle
-                .map(|h| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned())
+                .map(|h| h.join().unwrap_or_default())
                 .unwrap_or_default()
         };
         let code = self
@@ -119,11 +118,7 @@ impl Live {
             .flatten()
             .and_then(|s| s.code())
             .unwrap_or(-1);
-        let run = Run {
-            code,
-            stdout: text(self.stdout.take()),
-            stderr: text(self.stderr.take()),
-        };
+        let run = Run::new(code, &bytes(self.stdout.take()), &bytes(self.stderr.take()));
         (run, self.started.elapsed())
     }
 }

@@ -11,4 +11,5 @@ pub mod packs;
 pub mod proxy;
 pub mod pty;
 pub mod real;
+pub mod schema;
 pub mod testbed;

@@ -44,11 +44,7 @@ pub fn run_command(mut command: Command, stdin: &str) -> Run {
         stdout,
         stderr,
     } = child.wait_with_output().expect("wait for the command");
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    Run::new(status.code().unwrap_or(-1), &stdout, &stderr)
 }
 
 /// A fresh, hermetic environment for one packpush run (or several).
@@ -67,6 +63,19 @@ pub struct Run {
 }
 
 impl Run {
+    /// A finished run; a report it printed on stdout must validate against the schema
+    /// in docs/ (see `schema`).
+    #[track_caller]
+    pub fn new(code: i32, stdout: &[u8], stderr: &[u8]) -> Run {
+        let run = Run {
+            code,
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
+        };
+        super::schema::check_stdout(&run.stdout);
+        run
+    }
+
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }

@@ -239,7 +239,7 @@ impl Registry {
         self.log().lines().filter(|l| l.contains(&needle)).count()
     }
 
-    /// Requests that would change the registry (uploads, manifests, deletes), from its
+    /// The requests that would change the registry (uploads, manifests, deletes), from its
     /// access log.
     pub fn write_requests(&self) -> Vec<String> {
         self.log()
@@ -282,6 +282,14 @@ impl Registry {
             );
         }
         self.child = Some(child);
+    }
+
+    /// [`Registry::oras_tls_args`] as strings, for packpush's command line (the same flags).
+    pub fn tls_flags(&self) -> Vec<String> {
+        self.oras_tls_args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     /// Kills the registry and waits for it; afterwards its port refuses connections.

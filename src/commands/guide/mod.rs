@@ -13,6 +13,7 @@
 //! terminal. Ctrl-C at a prompt restores the terminal and exits 130; during
 //! a step the runner stops the child and the push reports where it stopped.
 
+mod line;
 mod progress;
 mod questions;
 mod screen;
@@ -27,6 +28,7 @@ use dialoguer::Confirm;
 use crate::cli::{Cli, Command, GuideArgs, LimitArgs, PushArgs};
 use crate::commands::push::{self, Supplied};
 use crate::error::{Class, Failure, preflight_result};
+use crate::hints::Wording;
 use crate::preflight::Provenance;
 use crate::secret::Secret;
 use crate::signals;
@@ -47,6 +49,8 @@ struct Answers {
     pack_dir: Utf8PathBuf,
     username: String,
     password: Secret,
+    /// What the guide asked for (hints name those as answers).
+    wording: Wording,
 }
 
 /// Runs `packpush guide` and returns the exit code.
@@ -159,6 +163,7 @@ fn push_now(
         progress: Some(&display),
         secret: Some(Secret::new(answers.password.expose().to_string())),
         tools: Some(tools),
+        wording: answers.wording,
     };
     let (report, result) = push::push_with(&push_args, &provenance_of(&matches), quiet, supplied);
     display.clear();
@@ -205,7 +210,10 @@ fn push_argv(args: &GuideArgs, answers: &Answers) -> Vec<String> {
             argv.push(value);
         }
     };
-    value("--oras", args.tools.oras.as_ref().map(ToString::to_string));
+    value(
+        "--oras",
+        args.tools.oras.program.as_ref().map(ToString::to_string),
+    );
     value("--tar", args.tools.tar.as_ref().map(ToString::to_string));
     value(
         "--output-dir",
@@ -224,7 +232,7 @@ fn push_argv(args: &GuideArgs, answers: &Answers) -> Vec<String> {
         value("--retries", Some(limits.retries.to_string()));
     }
     for (flag, on) in [
-        ("--allow-newer-oras", args.tools.allow_newer_oras),
+        ("--allow-newer-oras", args.tools.oras.allow_newer_oras),
         ("--overwrite", args.overwrite),
         ("--skip-pack-checks", args.skip_pack_checks),
         ("--reproducible", args.reproducible),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use camino::Utf8PathBuf;
 use console::Term;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use super::Answers;
 use super::screen::Screen;
@@ -17,7 +17,8 @@ use crate::plan::{Step, StepKind};
 use crate::process::{Command, Echo};
 use crate::reference::NAMESPACE;
 use crate::report::{Status, StepRecord};
-use crate::ui::{Progress, retry_line, seconds};
+use crate::retry::Retry;
+use crate::ui::{Progress, seconds};
 
 /// Short names of the steps, with this push's values.
 #[derive(Debug)]
@@ -109,6 +110,69 @@ impl<'a> Display<'a> {
     }
 }
 
+/// The terminal (stderr) as the spinner sees it: a few columns narrower
+/// than the screen. indicatif pads a spinner's line with spaces to the
+/// width it is given; on a full-width line, the "^C" the terminal echoes at
+/// Ctrl-C would wrap to the next row, and the spinner's line, left above it,
+/// could no longer be erased.
+#[derive(Debug)]
+struct Narrow {
+    term: Term,
+    width: u16,
+}
+
+impl Narrow {
+    fn stderr(screen_width: usize) -> Narrow {
+        let width = u16::try_from(screen_width.saturating_sub(4)).unwrap_or(u16::MAX);
+        Narrow {
+            term: Term::stderr(),
+            width,
+        }
+    }
+}
+
+impl TermLike for Narrow {
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn height(&self) -> u16 {
+        self.term.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.term.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.term.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.term.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.term.move_cursor_left(n)
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.term.write_line(s)
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.term.write_str(s)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.term.clear_line()
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        self.term.flush()
+    }
+}
+
 impl Progress for Display<'_> {
     fn echo(&self) -> Echo {
         Echo::Hidden
@@ -119,12 +183,13 @@ impl Progress for Display<'_> {
         self.log(format!("{label}: {}", step.purpose));
         self.clear();
         if self.spin {
-            // Short of the full width: a "^C" echoed by the terminal must
-            // not wrap the line, or the spinner could not erase it.
-            let room = self.screen.width.saturating_sub(12);
+            let narrow = Narrow::stderr(self.screen.width);
+            // The message, the spinner and the elapsed time fit the narrow width.
+            let room = usize::from(narrow.width).saturating_sub(10);
             let style = ProgressStyle::with_template("{spinner} {msg}  {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            let target = ProgressDrawTarget::term_like(Box::new(narrow));
+            let bar = ProgressBar::with_draw_target(None, target)
                 .with_style(style)
                 .with_message(console::truncate_str(&label, room, "…").into_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -202,21 +267,9 @@ impl Progress for Display<'_> {
         }
     }
 
-    fn retrying(
-        &self,
-        pack: Option<&str>,
-        command: &Command,
-        reason: &str,
-        pause: Duration,
-        attempt: u32,
-        tries: u32,
-    ) {
-        let line = retry_line(reason, pause, attempt, tries);
-        self.log(format!(
-            "  {} ({}): {line}",
-            command.program.display,
-            pack.unwrap_or("")
-        ));
+    fn retrying(&self, pack: Option<&str>, retry: &Retry<'_>) {
+        let line = retry.line();
+        self.log(format!("  {} {line}", pack.unwrap_or("")));
         for line in fill_text(&line, "    ", "      ", self.screen.width) {
             self.print(&line);
         }

@@ -2,12 +2,13 @@
 //! environment left out, each answer checked as it is typed.
 
 use camino::{Utf8Path, Utf8PathBuf};
-use dialoguer::{Input, Password, Select};
+use dialoguer::{Password, Select};
 
-use super::Answers;
 use super::screen::Screen;
+use super::{Answers, line};
 use crate::cli::GuideArgs;
 use crate::error::{Class, Failure};
+use crate::hints::Wording;
 use crate::pack::{self, Walk};
 use crate::preflight::Provenance;
 use crate::reference;
@@ -22,7 +23,9 @@ pub(super) fn ask(
     screen: &Screen,
 ) -> Result<Answers, Failure> {
     let registry = ask_registry(args, provenance, screen)?;
-    let tls = match Tls::given(&args.tls) {
+    let given_tls = Tls::given(&args.target.tls);
+    let tls_asked = given_tls.is_none();
+    let tls = match given_tls {
         Some(tls) => tls,
         None => ask_tls(screen, registry.scheme.as_deref())?,
     };
@@ -34,6 +37,7 @@ pub(super) fn ask(
         }
         None => ask_pack_dir(screen)?,
     };
+    let username_asked = given_username(args).is_none();
     let username = ask_username(args, provenance, screen)?;
     let password = ask_password(&username, &registry.host, screen)?;
     Ok(Answers {
@@ -43,6 +47,10 @@ pub(super) fn ask(
         pack_dir,
         username,
         password,
+        wording: Wording {
+            username_asked,
+            tls_asked,
+        },
     })
 }
 
@@ -53,7 +61,7 @@ fn ask_registry(
     provenance: &Provenance<'_>,
     screen: &Screen,
 ) -> Result<CleanRegistry, Failure> {
-    let given = args.registry.as_deref().and_then(|raw| {
+    let given = args.target.registry.as_deref().and_then(|raw| {
         let from = provenance.describe("registry", "--registry", "HARBOR_ADDRESS");
         match clean_registry(raw) {
             Ok(clean) => {
@@ -73,16 +81,9 @@ fn ask_registry(
     let registry = match given {
         Some(clean) => clean,
         None => {
-            let raw: String = prompt(
-                Input::<String>::with_theme(screen.theme())
-                    .with_prompt("Registry host (e.g. harbor.example.com)")
-                    .validate_with(|raw: &String| {
-                        clean_registry(raw)
-                            .map(|_| ())
-                            .map_err(|why| console::truncate_str(&why, 76, "…").into_owned())
-                    })
-                    .interact_text(),
-            )?;
+            let raw = line::ask(screen, "Registry host (e.g. harbor.example.com)", |raw| {
+                clean_registry(raw).map(|_| ())
+            })?;
             clean_registry(&raw).map_err(|why| Failure::new(Class::Usage, why))?
         }
     };
@@ -98,7 +99,7 @@ fn ask_project(
     screen: &Screen,
 ) -> Result<String, Failure> {
     let from = provenance.describe("project", "--project", "HARBOR_PROJECT");
-    match &args.project {
+    match &args.target.project {
         Some(project) if reference::check_component(project, "project", "").is_ok() => {
             screen.given("Harbor project", project, &from);
             return Ok(project.clone());
@@ -113,16 +114,9 @@ fn ask_project(
         ),
         None => {}
     }
-    let project: String = prompt(
-        Input::<String>::with_theme(screen.theme())
-            .with_prompt("Harbor project (it must exist already)")
-            .validate_with(|p: &String| {
-                reference::check_component(p.trim(), "project", "")
-                    .map_err(|_| component_hint(p.trim()))
-            })
-            .interact_text(),
-    )?;
-    Ok(project.trim().to_string())
+    line::ask(screen, "Harbor project (it must exist already)", |p| {
+        reference::check_component(p, "project", "").map_err(|_| component_hint(p))
+    })
 }
 
 fn ask_username(
@@ -130,7 +124,7 @@ fn ask_username(
     provenance: &Provenance<'_>,
     screen: &Screen,
 ) -> Result<String, Failure> {
-    if let Some(user) = args.username.as_deref().filter(|u| !u.trim().is_empty()) {
+    if let Some(user) = given_username(args) {
         screen.given(
             "User name",
             user,
@@ -138,19 +132,21 @@ fn ask_username(
         );
         return Ok(user.to_string());
     }
-    let user: String = prompt(
-        Input::<String>::with_theme(screen.theme())
-            .with_prompt("User name")
-            .validate_with(|u: &String| {
-                if u.trim().is_empty() {
-                    Err("type the registry user name")
-                } else {
-                    Ok(())
-                }
-            })
-            .interact_text(),
-    )?;
-    Ok(user.trim().to_string())
+    line::ask(screen, "User name", |u| {
+        if u.is_empty() {
+            Err("type the registry user name".into())
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// The user name the command line or the environment gave, if not blank.
+fn given_username(args: &GuideArgs) -> Option<&str> {
+    args.target
+        .username
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// As for push: HARBOR_PASSWORD, when set and not empty, is the password.
@@ -166,9 +162,12 @@ fn ask_password(username: &str, host: &str, screen: &Screen) -> Result<Secret, F
         );
         return Ok(Secret::new(value));
     }
+    // The prompt stays on one row: a long user name or host is shortened.
+    let question = format!("Password for {username} at {host}");
+    let question = console::truncate_str(&question, screen.width().saturating_sub(16), "…");
     let value = prompt(
         Password::with_theme(screen.theme())
-            .with_prompt(format!("Password for {username} at {host}"))
+            .with_prompt(question)
             .interact(),
     )?;
     Ok(Secret::new(value))
@@ -244,48 +243,62 @@ fn component_hint(value: &str) -> String {
     }
 }
 
+/// The ways to reach a registry, short enough that the answered line
+/// (`✔ How is the registry reached? · ...`) fits 80 columns.
 const TLS_CHOICES: [&str; 4] = [
     "plain HTTP (no TLS)",
-    "HTTPS with a CA file (a self-signed or private CA)",
+    "HTTPS with a CA file (private or self-signed)",
     "HTTPS skipping certificate verification",
     "HTTPS (a trusted certificate)",
 ];
+const TLS_QUESTION: &str = "How is the registry reached?";
 
 fn ask_tls(screen: &Screen, scheme: Option<&str>) -> Result<Tls, Failure> {
     let default = if scheme == Some("http") { 0 } else { 3 };
     let choice = prompt(
         Select::with_theme(screen.theme())
-            .with_prompt("How is the registry reached?")
+            .with_prompt(TLS_QUESTION)
             .items(TLS_CHOICES)
             .default(default)
+            .report(false)
             .interact(),
     )?;
+    screen.answered(TLS_QUESTION, TLS_CHOICES[choice.min(3)]);
     Ok(match choice {
         0 => Tls::PlainHttp,
         1 => {
             // The push preflight's test, made here too so that a wrong file
             // is asked for again at once.
-            let path: String = prompt(
-                Input::<String>::with_theme(screen.theme())
-                    .with_prompt("CA certificate file (PEM)")
-                    .validate_with(|p: &String| {
-                        match oras::check_ca_file(Utf8Path::new(p.trim())) {
-                            Ok(()) => Ok(()),
-                            Err(CaFileProblem::NoCertificate) => {
-                                Err("that file holds no PEM certificate".to_string())
-                            }
-                            Err(CaFileProblem::Unreadable(e)) => {
-                                Err(format!("cannot read it: {e}"))
-                            }
-                        }
-                    })
-                    .interact_text(),
+            let path = line::ask(
+                screen,
+                "CA certificate file (PEM)",
+                |p| match oras::check_ca_file(&expand_home(p)) {
+                    Ok(()) => Ok(()),
+                    Err(CaFileProblem::NoCertificate) => {
+                        Err("that file holds no PEM certificate".to_string())
+                    }
+                    Err(CaFileProblem::Unreadable(e)) => Err(format!("cannot read it: {e}")),
+                },
             )?;
-            Tls::CaFile(path.trim().into())
+            Tls::CaFile(expand_home(&path))
         }
         2 => Tls::Insecure,
         _ => Tls::Verify,
     })
+}
+
+/// A path typed at a prompt, where no shell expands `~`: `~` and `~/...`
+/// are the home folder (HOME), as a shell would make them.
+fn expand_home(typed: &str) -> Utf8PathBuf {
+    let home = || std::env::var("HOME").ok().filter(|h| !h.is_empty());
+    match typed.strip_prefix('~') {
+        Some("") => home().map_or_else(|| typed.into(), Utf8PathBuf::from),
+        Some(rest) if rest.starts_with('/') => home().map_or_else(
+            || typed.into(),
+            |h| Utf8PathBuf::from(format!("{}{rest}", h.trim_end_matches('/'))),
+        ),
+        _ => typed.into(),
+    }
 }
 
 /// Offers the folders under the current one that hold a pack.json.
@@ -307,28 +320,25 @@ fn ask_pack_dir(screen: &Screen) -> Result<Utf8PathBuf, Failure> {
                 .items(&items)
                 .default(0)
                 .max_length(screen.rows().saturating_sub(4).clamp(3, 12))
+                .report(false)
                 .interact(),
         )?;
         if let Some((dir, _)) = found.get(choice) {
+            screen.answered("Pack folder", dir.as_str());
             return Ok(dir.clone());
         }
     }
-    let path: String = prompt(
-        Input::<String>::with_theme(screen.theme())
-            .with_prompt("Pack folder (the folder holding pack.json)")
-            .validate_with(|p: &String| {
-                let p = Utf8Path::new(p.trim());
-                if !p.is_dir() {
-                    Err(format!("'{p}' is not a folder"))
-                } else if !p.join("pack.json").is_file() {
-                    Err(format!("there is no pack.json in '{p}'"))
-                } else {
-                    Ok(())
-                }
-            })
-            .interact_text(),
-    )?;
-    Ok(path.trim().into())
+    let path = line::ask(screen, "Pack folder (the folder holding pack.json)", |p| {
+        let p = expand_home(p);
+        if !p.is_dir() {
+            Err(format!("'{p}' is not a folder"))
+        } else if !p.join("pack.json").is_file() {
+            Err(format!("there is no pack.json in '{p}'"))
+        } else {
+            Ok(())
+        }
+    })?;
+    Ok(expand_home(&path))
 }
 
 /// Pack folders under `root` (three levels deep, hidden folders skipped),
@@ -339,8 +349,8 @@ fn packs_under(root: &Utf8Path) -> Vec<(Utf8PathBuf, String)> {
         max_depth: Some(3),
         skip_hidden: true,
     };
-    let (found, _unusable) = pack::find_pack_folders(root, walk);
-    found
+    pack::find_pack_folders(root, walk)
+        .folders
         .into_iter()
         .map(|path| {
             let dir: Utf8PathBuf = match path.strip_prefix(root) {
@@ -387,6 +397,17 @@ mod tests {
         assert_eq!((c.host.as_str(), c.note), ("10.0.0.5:5000", None));
         assert!(clean_registry("ftp://x").is_err());
         assert!(clean_registry("https://bad host/").is_err());
+    }
+
+    #[test]
+    fn a_typed_tilde_is_the_home_folder() {
+        let home = std::env::var("HOME").unwrap();
+        let home = home.trim_end_matches('/');
+        assert_eq!(expand_home("~/packs/x"), format!("{home}/packs/x"));
+        assert_eq!(expand_home("~"), Utf8PathBuf::from(home));
+        for kept in ["packs/~x", "~other/x", "./~/x", "/abs"] {
+            assert_eq!(expand_home(kept), kept);
+        }
     }
 
     #[test]

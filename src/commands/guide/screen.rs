@@ -8,6 +8,7 @@ use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use super::Answers;
 use super::text::{MAX_WIDTH, fill, fill_text, retry_lines, shell_units};
 use crate::error::Failure;
+use crate::listing::render;
 use crate::plan::StepKind;
 use crate::plan::script::word as script_word;
 use crate::report::{PackRecord, PackStatus, Report, Status};
@@ -78,16 +79,37 @@ impl Screen {
 
     /// A value that was given, shown like an answered prompt.
     pub(super) fn given(&self, what: &str, value: &str, from: &str) {
-        let mut line = String::new();
-        let _ = self
-            .theme
-            .format_input_prompt_selection(&mut line, what, value);
+        let mut line = self.answered_line(what, value);
         let plain = console::measure_text_width(&line);
         let note = format!(" ({from})");
         if plain + note.len() <= self.width {
             line.push_str(&Style::new().for_stderr().dim().apply_to(note).to_string());
         }
         self.err(&line);
+    }
+
+    /// A question and its answer, on one line as a prompt shows it once
+    /// answered.
+    pub(super) fn answered(&self, what: &str, value: &str) {
+        self.err(&self.answered_line(what, value));
+    }
+
+    /// `✔ what · value`, the value shortened to fit the screen's width.
+    fn answered_line(&self, what: &str, value: &str) -> String {
+        let mut bare = String::new();
+        let _ = self
+            .theme
+            .format_input_prompt_selection(&mut bare, what, "");
+        let room = self
+            .width
+            .saturating_sub(console::measure_text_width(&bare))
+            .max(1);
+        let value = console::truncate_str(value, room, "…");
+        let mut line = String::new();
+        let _ = self
+            .theme
+            .format_input_prompt_selection(&mut line, what, &value);
+        line
     }
 
     /// Marks for step results: ✔ ✘ – or words on a dumb terminal.
@@ -180,6 +202,7 @@ impl Screen {
         for pack in &report.packs {
             self.pushed(pack);
         }
+        self.registry_view(report);
         self.out("");
         self.add_registry(answers);
         self.out("");
@@ -214,6 +237,26 @@ impl Screen {
         }
         if let Some(digest) = &pack.manifest_digest {
             self.out_wrapped(&format!("digest {digest}"), "  ", "    ");
+        }
+    }
+
+    /// The pushed packs' repositories as Palette will find them (as
+    /// `packpush list` shows them).
+    fn registry_view(&self, report: &Report) {
+        let Some(view) = &report.listing else { return };
+        self.out("");
+        self.out(&self.heading("In the registry now:"));
+        for repository in &view.repositories {
+            for line in render::repository(repository, false) {
+                // Rows keep their columns; a long line (a reason) is wrapped.
+                let line = format!("  {line}");
+                if console::measure_text_width(&line) <= self.width {
+                    self.out(&line);
+                } else {
+                    let indent = " ".repeat(line.len() - line.trim_start().len());
+                    self.out_wrapped(line.trim_start(), &indent, &format!("{indent}  "));
+                }
+            }
         }
     }
 

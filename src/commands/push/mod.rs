@@ -14,11 +14,13 @@ use crate::cli::PushArgs;
 use crate::engine::{self, RunOutcome, Settings};
 use crate::error::{Class, Failure, Warning};
 use crate::fsutil;
+use crate::hints::Wording;
+use crate::listing::{BasePathStatus, Listing, Reader, Request};
 use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
-use crate::preflight::{self, Known, Password, Provenance, Ready, password};
+use crate::preflight::{self, Known, Provenance, Ready, password};
 use crate::process::Limits;
-use crate::report::{self, Report};
+use crate::report::{self, Archived, PackStatus, Report};
 use crate::secret::Secret;
 use crate::signals;
 use crate::tools::Found;
@@ -48,6 +50,8 @@ pub struct Supplied<'a> {
     pub secret: Option<Secret>,
     /// The tools, found once for the whole run.
     pub tools: Option<Found>,
+    /// How hints name what the person gave (the guide's answers).
+    pub wording: Wording,
 }
 
 impl std::fmt::Debug for Supplied<'_> {
@@ -55,6 +59,7 @@ impl std::fmt::Debug for Supplied<'_> {
         f.debug_struct("Supplied")
             .field("secret", &self.secret)
             .field("tools", &self.tools)
+            .field("wording", &self.wording)
             .finish_non_exhaustive()
     }
 }
@@ -68,8 +73,8 @@ pub fn push_with(
 ) -> (Report, Result<(), Failure>) {
     let mut report = Report::new("push");
     report.dry_run = args.dry_run;
-    report.registry = args.registry.clone();
-    report.project = args.project.clone();
+    report.registry = args.connection.target.registry.clone();
+    report.project = args.connection.target.project.clone();
     let result = push(args, provenance, ui, supplied, &mut report);
     report.finish(result.as_ref().err());
     (report, result)
@@ -120,12 +125,14 @@ fn push(
         jobs: usize::from(args.jobs),
         overwrite: args.overwrite,
         progress: supplied.progress.unwrap_or(&ui),
+        wording: supplied.wording,
     };
     let outcome = engine::execute(&plan, &settings);
     for warning in &outcome.warnings {
         ui.warn(warning);
         report.warnings.push(warning.clone());
     }
+    let view = registry_view(&plan, &outcome, &settings, workspace.layout(), &ui);
     let kept = workspace.finish(&plan, &outcome);
     report.steps =
         report::with_steps_not_reached(&plan, &outcome.steps, outcome.base_digest.as_deref());
@@ -138,8 +145,63 @@ fn push(
             report::pack_record(pack, Some(result), outcome.base_digest.as_deref(), *kept)
         })
         .collect();
-    summary::print(&plan, &outcome, &report.packs, &ui);
-    conclusion(&plan, &outcome, &kept.for_failure)
+    let (view, interrupted) = match view {
+        Ok(view) => (view, None),
+        Err(failure) => (None, Some(failure)),
+    };
+    summary::print(
+        &plan,
+        &outcome,
+        &report.packs,
+        view.as_ref(),
+        &ready.tls,
+        &ui,
+    );
+    report.listing = view;
+    match interrupted {
+        Some(failure) => Err(failure),
+        None => conclusion(&plan, &outcome, &kept.for_failure),
+    }
+}
+
+/// The repositories of the packs in the registry after the run, read
+/// again as `packpush list` reads them: what Palette will find there. A
+/// pack found up to date before archiving is left out: the run changed
+/// nothing there, and a re-run of unchanged packs stays cheap.
+/// `Err` only when a signal stopped the reading.
+fn registry_view(
+    plan: &Plan,
+    outcome: &RunOutcome,
+    settings: &Settings<'_>,
+    layout: &Layout,
+    ui: &Ui,
+) -> Result<Option<Listing>, Failure> {
+    let mut names: Vec<String> = Vec::new();
+    let in_registry = plan.packs.iter().zip(&outcome.packs).filter(|(_, result)| {
+        matches!(result.status, PackStatus::Pushed | PackStatus::UpToDate)
+            && result.archived != Some(Archived::None)
+    });
+    for (pack, _) in in_registry {
+        if !names.contains(&pack.target.name) {
+            names.push(pack.target.name.clone());
+        }
+    }
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let reader = Reader::new(
+        plan.oras.clone(),
+        (&plan.registry, &plan.project),
+        &layout.work_dir,
+        (settings.retries, settings.limits, settings.jobs),
+        ui,
+    );
+    let request = Request {
+        names: &names,
+        base_path: Some(BasePathStatus::Present),
+        deep: false,
+    };
+    reader.read(&request).map(Some)
 }
 
 /// What the preflight found, said before anything runs: the tool probes
@@ -197,17 +259,11 @@ fn dry_run(args: &PushArgs, ready: &Ready, ui: &Ui, report: &mut Report) -> Resu
 
 /// The password for step 1: supplied, given, asked for now, or not needed.
 fn password(supplied: Option<Secret>, ready: &Ready) -> Result<Option<Secret>, Failure> {
-    match (supplied, &ready.password) {
-        (Some(secret), _) => Ok(Some(secret)),
-        (None, Password::NotNeeded) => Ok(None),
-        (None, Password::Given(secret)) => Ok(Some(Secret::new(secret.expose().to_string()))),
-        (None, Password::Prompt) => {
-            // Ctrl-C at the hidden prompt must not leave the terminal
-            // without echo: restored, and exit 130.
-            let _prompting = signals::prompting()
-                .map_err(|e| Failure::new(Class::Other, format!("cannot catch signals: {e}")))?;
+    match supplied {
+        Some(secret) => Ok(Some(secret)),
+        None => {
             let username = ready.username.as_deref().unwrap_or_default();
-            password::prompt(username, &ready.registry).map(Some)
+            password::take(&ready.password, username, &ready.registry)
         }
     }
 }

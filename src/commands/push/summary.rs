@@ -1,12 +1,22 @@
 //! What a person reads at the end of a push: the reference and digest of
-//! the pack (a table for several), and what to enter in Palette.
+//! the pack (a table for several), what the registry holds for it now (as
+//! `packpush list` shows it), and what to enter in Palette.
 
 use crate::engine::RunOutcome;
+use crate::listing::{Listing, render};
 use crate::plan::Plan;
 use crate::report::{Archived, PackRecord, PackStatus};
+use crate::tools::oras::Tls;
 use crate::ui::{Level, Ui, seconds};
 
-pub fn print(plan: &Plan, outcome: &RunOutcome, packs: &[PackRecord], ui: &Ui) {
+pub fn print(
+    plan: &Plan,
+    outcome: &RunOutcome,
+    packs: &[PackRecord],
+    view: Option<&Listing>,
+    tls: &Tls,
+    ui: &Ui,
+) {
     if ui.level() == Level::Quiet {
         return;
     }
@@ -17,7 +27,21 @@ pub fn print(plan: &Plan, outcome: &RunOutcome, packs: &[PackRecord], ui: &Ui) {
             single(plan, outcome, pack, ui);
         }
     }
-    palette(plan, packs, ui);
+    if let Some(view) = view {
+        registry_view(view, ui);
+    }
+    palette(plan, packs, tls, ui);
+}
+
+/// The pushed packs' repositories as Palette will find them.
+fn registry_view(view: &Listing, ui: &Ui) {
+    ui.line("");
+    ui.line("In the registry now (packpush list shows the whole project):");
+    for repository in &view.repositories {
+        for line in render::repository(repository, false) {
+            ui.line(&format!("  {line}"));
+        }
+    }
 }
 
 /// Found up to date before archiving: tar did not run for it.
@@ -96,8 +120,8 @@ fn single(plan: &Plan, outcome: &RunOutcome, pack: &PackRecord, ui: &Ui) {
     }
 }
 
-/// Where the packs show up in Palette.
-fn palette(plan: &Plan, packs: &[PackRecord], ui: &Ui) {
+/// What to enter in Palette, and where the packs show up there.
+fn palette(plan: &Plan, packs: &[PackRecord], tls: &Tls, ui: &Ui) {
     let names: Vec<String> = packs
         .iter()
         .filter(|p| usable(p))
@@ -113,6 +137,7 @@ fn palette(plan: &Plan, packs: &[PackRecord], ui: &Ui) {
         plan.registry
     ));
     ui.line(&format!("  Base Content Path: {}", plan.project));
+    ui.line(&format!("  {}", tls_fields(tls)));
     let listed = if names.len() == 1 {
         format!("{} is", names[0])
     } else {
@@ -121,4 +146,20 @@ fn palette(plan: &Plan, packs: &[PackRecord], ui: &Ui) {
     ui.line(&format!(
         "Then: Profiles > Add Cluster Profile (type Add-on) > Add Pack > pick this registry: {listed} listed."
     ));
+}
+
+/// What Palette needs to reach the registry as packpush did.
+fn tls_fields(tls: &Tls) -> String {
+    match tls {
+        Tls::CaFile(ca) => format!("CA certificate: upload {ca}   Insecure Skip TLS Verify: off"),
+        Tls::Insecure => "Insecure Skip TLS Verify: on (its certificate was not verified here \
+                          either; uploading its CA certificate instead is safer)"
+            .to_string(),
+        Tls::PlainHttp => "Plain HTTP here: no CA certificate, Insecure Skip TLS Verify off \
+                           (Palette must reach the registry without TLS too)"
+            .to_string(),
+        Tls::Verify => "CA certificate: none needed (the system trusts it)   \
+                        Insecure Skip TLS Verify: off"
+            .to_string(),
+    }
 }
