@@ -32,6 +32,10 @@
 #                    --oras /opt/oras/oras --output json
 #   DOCTOR_FLAGS     flags for doctor (default: the --oras, --tar, --allow-newer-oras,
 #                    --output, --quiet and --verbose flags of PACKPUSH_FLAGS)
+#   REPRODUCIBLE     auto (default): push and plan with --reproducible when the tar packpush
+#                    uses (PACKPUSH_TAR, else tar on PATH) is GNU tar 1.28 or later, so that a
+#                    re-run of unchanged packs from a fresh checkout is up to date (tar does
+#                    not even run); yes: always; no: never (the documented tar -czvf)
 #
 # packpush never prompts here (--non-interactive): a missing value fails with exit 3
 # and names both the flag and the environment variable. The exit codes are packpush's
@@ -46,6 +50,15 @@ PACKS_DIR ?= packs
 JOBS ?= 1
 PACKPUSH_FLAGS ?=
 DOCTOR_FLAGS ?= $(call _packs_tool_flags,$(PACKPUSH_FLAGS))
+REPRODUCIBLE ?= auto
+
+# --reproducible when asked for, or (auto) when the tar packpush will use is GNU tar
+# 1.28 or later; asked only by the targets that push or plan.
+_packs_tar = $(or $(PACKPUSH_TAR),tar)
+_packs_gnu_tar = $(shell $(_packs_tar) --version 2>/dev/null | head -n 1 | \
+	grep -Eq '^tar \(GNU tar\) (1\.(2[89]|[3-9][0-9])|[2-9][0-9]*\.)' && echo yes)
+_packs_reproducible = $(if $(filter yes,$(REPRODUCIBLE)),--reproducible,$(if \
+	$(filter auto,$(REPRODUCIBLE)),$(if $(_packs_gnu_tar),--reproducible)))
 
 # packpush reads these from its environment, so make never expands them into a
 # command line: a value from the environment reaches packpush byte for byte (a
@@ -75,7 +88,7 @@ _packs_need_pack = $(if $(strip $(PACK)),,$(error PACK is not set: make $@ PACK=
 packs-help:
 	@echo 'targets: doctor, plan PACK=DIR, push PACK=DIR, plan-all PACKS_DIR=DIR, push-all PACKS_DIR=DIR'
 	@echo 'variables: HARBOR_ADDRESS HARBOR_PROJECT HARBOR_USERNAME (HARBOR_PASSWORD exported or piped)'
-	@echo '           PACKPUSH PACKPUSH_FLAGS DOCTOR_FLAGS JOBS; see the top of $(_packs_file)'
+	@echo '           PACKPUSH PACKPUSH_FLAGS DOCTOR_FLAGS JOBS REPRODUCIBLE; see the top of $(_packs_file)'
 
 doctor:
 	@$(_packs_env) \
@@ -84,20 +97,20 @@ doctor:
 plan:
 	$(_packs_need_pack)
 	@$(_packs_env) \
-	exec $(PACKPUSH) push $(call _packs_quote,$(PACK)) --dry-run --non-interactive $(PACKPUSH_FLAGS)
+	exec $(PACKPUSH) push $(call _packs_quote,$(PACK)) --dry-run --non-interactive $(_packs_reproducible) $(PACKPUSH_FLAGS)
 
 push:
 	$(_packs_need_pack)
 	@$(_packs_env) \
-	exec $(PACKPUSH) push $(call _packs_quote,$(PACK)) --non-interactive $(PACKPUSH_FLAGS)
+	exec $(PACKPUSH) push $(call _packs_quote,$(PACK)) --non-interactive $(_packs_reproducible) $(PACKPUSH_FLAGS)
 
 plan-all:
 	@$(_packs_env) \
-	exec $(PACKPUSH) push --from $(call _packs_quote,$(PACKS_DIR)) --dry-run --non-interactive $(PACKPUSH_FLAGS)
+	exec $(PACKPUSH) push --from $(call _packs_quote,$(PACKS_DIR)) --dry-run --non-interactive $(_packs_reproducible) $(PACKPUSH_FLAGS)
 
 push-all:
 	@$(_packs_env) \
-	exec $(PACKPUSH) push --from $(call _packs_quote,$(PACKS_DIR)) --jobs $(JOBS) --non-interactive $(PACKPUSH_FLAGS)
+	exec $(PACKPUSH) push --from $(call _packs_quote,$(PACKS_DIR)) --jobs $(JOBS) --non-interactive $(_packs_reproducible) $(PACKPUSH_FLAGS)
 
 # Run on its own (make -f packs.mk), the default goal is packs-help; included,
 # the including Makefile keeps its own.

@@ -339,6 +339,8 @@ pub struct PushArgs {
 
     /// Where the archive is written and kept. Default: a temporary folder,
     /// removed after a successful push (kept, and its path printed, when a push fails).
+    /// An archive already there is used if it has the very bytes this run would
+    /// write, and refused otherwise.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<Utf8PathBuf>,
     /// Print the plan (the exact commands, in order) and exit: runs nothing, touches nothing.
@@ -351,15 +353,24 @@ pub struct PushArgs {
     /// Push even if the pack breaks a pack.json or folder rule (the output says so).
     #[arg(long)]
     pub skip_pack_checks: bool,
-    /// Byte-identical archives for identical pack content (sorted entries, fixed
-    /// times and owners; GNU tar only) and a fixed creation time in the manifest,
-    /// from SOURCE_DATE_EPOCH or else the newest file in the pack.
+    /// Byte-identical archives for identical pack content: only names, contents,
+    /// link targets and executable bits count, not file times, owners or other
+    /// mode bits (GNU tar only). Times come from SOURCE_DATE_EPOCH, else
+    /// 1980-01-01T00:00:00Z, also for the manifests' creation time.
     #[arg(long)]
     pub reproducible: bool,
     /// Compress with this program instead of gzip (e.g. pigz, a parallel gzip),
     /// passed to tar as `-I PROG`.
     #[arg(long, value_name = "PROG")]
     pub compress_program: Option<String>,
+    /// Where packpush remembers which archive each pack content gave, so that an
+    /// unchanged pack the registry holds is not archived again. Default:
+    /// $XDG_CACHE_HOME/packpush, else ~/.cache/packpush.
+    #[arg(long, env = "PACKPUSH_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<Utf8PathBuf>,
+    /// Use no archive cache: every pack folder is archived (wins over --cache-dir).
+    #[arg(long)]
+    pub no_cache: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 

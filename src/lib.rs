@@ -14,6 +14,7 @@
 //! will through `listing`.
 
 pub mod build_info;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod digest;

@@ -247,8 +247,13 @@ pub enum Echo {
     Hidden,
 }
 
-/// How often a running child is looked at.
+/// How often a running child is looked at: often at first, since most
+/// commands (a look-up, a login) end within tens of milliseconds and each
+/// millisecond between the end and the look adds to the run; then less.
+const POLL_FIRST: Duration = Duration::from_millis(2);
 const POLL: Duration = Duration::from_millis(20);
+/// How long a child is looked at every [`POLL_FIRST`].
+const FIRST: Duration = Duration::from_millis(300);
 
 /// Runs one command to completion, in a process group of its own: a time
 /// limit, a stall or a signal stops the whole group, and whatever the
@@ -302,7 +307,11 @@ pub fn run(
             stop(&handle, group, sig);
             return Err(error);
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(if started.elapsed() < FIRST {
+            POLL_FIRST
+        } else {
+            POLL
+        });
     }
 }
 

@@ -1,7 +1,9 @@
 //! Judgements of what the registry holds, as pure functions of the bytes
 //! read back: the manifest shape ORAS 1.0.0 writes, a layer that is the
 //! local archive, whether a version found before a push is this very pack,
-//! and whether the read-back after a push matches what was pushed.
+//! what step 2 does with what it knows before running tar
+//! ([`before_archiving`]), and whether the read-back after a push matches
+//! what was pushed.
 
 use serde_json::Value;
 
@@ -11,7 +13,7 @@ pub const LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const TITLE: &str = "org.opencontainers.image.title";
 
 /// What the pack's single layer must be.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExpectedLayer<'a> {
     pub title: &'a str,
     pub digest: &'a str,
@@ -217,7 +219,9 @@ pub struct Refusal {
 
 impl Existing {
     /// Why this may not be replaced silently; `None` when pushing is fine.
-    pub fn refusal(&self) -> Option<Refusal> {
+    /// `reproducible`: the archive was made with `--reproducible`, so file
+    /// times cannot be what differs.
+    pub fn refusal(&self, reproducible: bool) -> Option<Refusal> {
         match self {
             Existing::Absent | Existing::Identical { .. } => None,
             Existing::WrongShape { .. } => Some(Refusal {
@@ -229,10 +233,17 @@ impl Existing {
             Existing::Different { .. } => Some(Refusal {
                 what: "already holds this version with different content",
                 note: "different content in the registry",
-                hint: "give the changed pack a new version in pack.json, or pass --overwrite to \
-                       replace this version; if only file times changed (a fresh checkout), push \
-                       with --reproducible (and SOURCE_DATE_EPOCH) so that equal content gives an \
-                       equal archive",
+                hint: if reproducible {
+                    "give the changed pack a new version in pack.json, or pass --overwrite to \
+                     replace this version; with --reproducible file times and owners do not count, \
+                     so a file's bytes, name, executable bit or link target differs, or the version \
+                     in the registry was pushed without --reproducible (or with another \
+                     SOURCE_DATE_EPOCH): then --overwrite once makes later pushes match"
+                } else {
+                    "give the changed pack a new version in pack.json, or pass --overwrite to \
+                     replace this version; if only file times changed (a fresh checkout), push \
+                     with --reproducible so that equal content gives an equal archive"
+                },
             }),
         }
     }
@@ -245,6 +256,60 @@ impl Existing {
             Existing::Identical { layer, .. } => Some(&layer.digest),
             Existing::Absent => None,
         }
+    }
+}
+
+/// What step 2 knows before it runs tar.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownBeforeTar<'a> {
+    /// The archive this content gives, as the cache remembers it.
+    pub cached: Option<ExpectedLayer<'a>>,
+    /// The archive already at the archive's path (`--output-dir`): digest
+    /// and size.
+    pub on_disk: Option<(&'a str, u64)>,
+    /// What the look-up before archiving found under the tag: `None` when
+    /// it did not run (or failed), `Some(None)` when the tag is absent.
+    pub held: Option<Option<&'a [u8]>>,
+}
+
+/// What step 2 does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Archiving {
+    /// The registry holds the archive this content gives, in the 1.0.0
+    /// shape: nothing to archive or push. `digest`: the manifest's.
+    UpToDate { digest: String, layer: Layer },
+    /// The file on disk is the archive this content gives: used as it is.
+    UseOnDisk,
+    /// The file on disk is another archive than this content gives: it is
+    /// never overwritten.
+    RefuseOnDisk,
+    /// tar runs; with `compare`, into another name, and the result is
+    /// compared with the file on disk.
+    Build { compare: bool },
+}
+
+/// What step 2 does with what it knows: the cache can only spare work,
+/// never change a result. Without a cache entry, tar runs as ever.
+pub fn before_archiving(known: &KnownBeforeTar<'_>) -> Archiving {
+    let on_disk_matches = match (known.cached, known.on_disk) {
+        (Some(cached), Some((digest, size))) => {
+            Some(cached.digest == digest && cached.size == size)
+        }
+        _ => None,
+    };
+    if on_disk_matches == Some(false) {
+        return Archiving::RefuseOnDisk;
+    }
+    if let (Some(cached), Some(held)) = (known.cached, known.held)
+        && let Existing::Identical { digest, layer } = judge_existing(held, &cached)
+    {
+        return Archiving::UpToDate { digest, layer };
+    }
+    match on_disk_matches {
+        Some(_) => Archiving::UseOnDisk,
+        None => Archiving::Build {
+            compare: known.on_disk.is_some(),
+        },
     }
 }
 
@@ -410,7 +475,7 @@ mod tests {
     #[test]
     fn an_existing_version_is_absent_identical_wrong_shaped_or_different() {
         assert_eq!(judge_existing(None, &expected()), Existing::Absent);
-        assert_eq!(Existing::Absent.refusal(), None);
+        assert_eq!(Existing::Absent.refusal(false), None);
 
         let same = fixture("1.0.0", "manifest-pack.json");
         let found = judge_existing(Some(&same), &expected());
@@ -421,7 +486,7 @@ mod tests {
                 layer: identical_layer(),
             }
         );
-        assert_eq!(found.refusal(), None);
+        assert_eq!(found.refusal(false), None);
 
         // The same archive in the 1.1+ default shape.
         let mut shape: Value = serde_json::from_slice(&same).unwrap();
@@ -434,7 +499,7 @@ mod tests {
                 registry_layer: LAYER_DIGEST.into()
             }
         );
-        assert!(found.refusal().unwrap().hint.contains("--overwrite"));
+        assert!(found.refusal(false).unwrap().hint.contains("--overwrite"));
 
         let other = ExpectedLayer {
             digest: "sha256:00",
@@ -449,8 +514,20 @@ mod tests {
         );
         assert_eq!(found.registry_layer(), Some(LAYER_DIGEST));
         assert_eq!(
-            found.refusal().unwrap().note,
+            found.refusal(false).unwrap().note,
             "different content in the registry"
+        );
+        // With --reproducible, pushing with --reproducible is no advice.
+        let plain = found.refusal(false).unwrap().hint;
+        let reproducible = found.refusal(true).unwrap().hint;
+        assert!(plain.contains("push with --reproducible"), "{plain}");
+        assert!(
+            !reproducible.contains("push with --reproducible"),
+            "{reproducible}"
+        );
+        assert!(
+            reproducible.contains("pushed without --reproducible"),
+            "{reproducible}"
         );
         let garbage = judge_existing(Some(b"not json"), &expected());
         assert_eq!(
@@ -458,6 +535,67 @@ mod tests {
             Existing::Different {
                 registry_layer: None
             }
+        );
+    }
+
+    #[test]
+    fn before_archiving_the_cache_only_spares_work() {
+        let same = fixture("1.0.0", "manifest-pack.json");
+        let cached = Some(expected());
+        let known = |on_disk, held| KnownBeforeTar {
+            cached,
+            on_disk,
+            held,
+        };
+        let up_to_date = Archiving::UpToDate {
+            digest: crate::digest::of_bytes(&same),
+            layer: identical_layer(),
+        };
+        // The registry holds the archive the cache names: nothing to do.
+        assert_eq!(
+            before_archiving(&known(None, Some(Some(&same)))),
+            up_to_date
+        );
+        let archive = Some((LAYER_DIGEST, 331));
+        assert_eq!(
+            before_archiving(&known(archive, Some(Some(&same)))),
+            up_to_date
+        );
+        // Absent, other content, a look-up that did not run: tar runs (or
+        // the identical file on disk is used).
+        for held in [None, Some(None), Some(Some(&b"{}"[..]))] {
+            assert_eq!(
+                before_archiving(&known(None, held)),
+                Archiving::Build { compare: false }
+            );
+            assert_eq!(
+                before_archiving(&known(archive, held)),
+                Archiving::UseOnDisk
+            );
+            // Another file on disk than this content gives is never used or replaced.
+            assert_eq!(
+                before_archiving(&known(Some(("sha256:00", 331)), held)),
+                Archiving::RefuseOnDisk
+            );
+        }
+        assert_eq!(
+            before_archiving(&known(Some((LAYER_DIGEST, 330)), None)),
+            Archiving::RefuseOnDisk
+        );
+        // Without a cache entry, nothing is known: tar runs, and what it makes is
+        // compared with the file on disk.
+        let unknown = |on_disk| KnownBeforeTar {
+            cached: None,
+            on_disk,
+            held: Some(Some(&same[..])),
+        };
+        assert_eq!(
+            before_archiving(&unknown(None)),
+            Archiving::Build { compare: false }
+        );
+        assert_eq!(
+            before_archiving(&unknown(archive)),
+            Archiving::Build { compare: true }
         );
     }
 

@@ -701,9 +701,23 @@ refused! {
     compress_program_with_arguments: exit 3,
         |c: &mut Case| { c.opt("--compress-program", "pigz -p 1"); },
         [("--compress-program 'pigz -p 1' has arguments", "exec pigz -p 1 \"$@\"")];
-    archive_already_exists: exit 3,
-        |c: &mut Case| std::fs::write(c.out().join(ARCHIVE), "an older archive of the user's\n").unwrap(),
-        [("hello-world-1.0.0.tar.gz already exists; packpush never overwrites a file", "move or remove")];
+    archive_name_taken_by_a_folder: exit 3,
+        |c: &mut Case| std::fs::create_dir(c.out().join(ARCHIVE)).unwrap(),
+        [("hello-world-1.0.0.tar.gz already exists and is not a file; packpush never overwrites it", "move or remove")];
+}
+
+/// An archive of the user's under the archive's name in --output-dir, with other bytes than
+/// this pack gives: step 2 makes the archive beside it, compares, and refuses (exit 5); the
+/// user's file is untouched, nothing is left beside it, nothing is pushed.
+#[test]
+fn another_archive_in_the_output_dir_is_refused() {
+    let case = Case::with_registry();
+    std::fs::write(case.out().join(ARCHIVE), "an older archive of the user's\n").unwrap();
+    case.run()
+        .refused(5)
+        .says("hello-world-1.0.0.tar.gz already exists and holds another archive than this pack gives")
+        .says("packpush never overwrites a file")
+        .says("hint: move or remove");
 }
 
 /// Many problems in one run: each is reported, in one message, with its fix.

@@ -584,6 +584,58 @@ fn a_carried_in_archive_with_two_top_level_folders_is_refused() {
     );
 }
 
+/// Each pack's time is that of its own steps (2, 4 and 5): with one job, both archives are
+/// made before either push, and the small pack's time does not include the large one's tar.
+#[test]
+fn each_pack_has_its_own_time() {
+    let registry = Registry::start(false);
+    let sandbox = Sandbox::new();
+    let src = tempfile::tempdir().unwrap();
+    let small = copy_pack(HELLO, src.path());
+    let large = copy_pack(MONITORING, src.path());
+    // 8 MB that gzip cannot shrink: its tar takes long enough to tell apart.
+    let mut noise = Vec::with_capacity(8 << 20);
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    while noise.len() < 8 << 20 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        noise.extend_from_slice(&state.to_le_bytes());
+    }
+    fs::write(large.join("noise.bin"), noise).unwrap();
+    let run = push(&sandbox, &registry, &[arg(&small), arg(&large)]);
+    run.assert_code(0);
+    let report = report(&run);
+    let own = |name: &str| -> u64 {
+        let label = format!(
+            "{name}:{}",
+            pack_entry(&report, name)["version"].as_str().unwrap()
+        );
+        report["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["pack"] == label.as_str())
+            .map(|s| s["duration_ms"].as_u64().unwrap())
+            .sum()
+    };
+    let time = |name: &str| pack_entry(&report, name)["duration_ms"].as_u64().unwrap();
+    assert_eq!(time(HELLO), own(HELLO), "{report:#}");
+    assert_eq!(time(MONITORING), own(MONITORING), "{report:#}");
+    let large_archive = steps_of_kind(&report, "archive")
+        .into_iter()
+        .find(|s| s["pack"].as_str().unwrap().starts_with(MONITORING))
+        .unwrap()["duration_ms"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        time(HELLO) < large_archive,
+        "the small pack's {} ms include the large one's tar ({large_archive} ms)\n{report:#}",
+        time(HELLO)
+    );
+    assert!(time(MONITORING) > time(HELLO), "{report:#}");
+}
+
 /// An archive made inside the pack folder (`tar -czf NAME-VERSION.tar.gz .`) holds the
 /// pack's files without their folder: refused, saying so and how to make one; made as
 /// the fix says, it is pushed.

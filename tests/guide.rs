@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::fs_snapshot::Snapshot;
 use common::packpush::{Sandbox, fixture_pack};
+use common::pty;
 use common::testbed::{self, PASSWORD, Registry, Testbed, USER};
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, SlavePty, native_pty_system};
 
@@ -66,18 +67,7 @@ impl Pty {
             ("TERM".into(), "xterm-256color".into()),
         ];
         env.extend(sandbox.envs.iter().cloned());
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&output);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
+        let output = pty::gather(pair.master.try_clone_reader().expect("pty reader"));
         let child = start(pair.slave.as_ref(), &env, cwd, argv);
         Pty {
             child,

@@ -300,7 +300,8 @@ fn dry_run_prints_the_plan_as_json_and_runs_nothing() {
         argv0,
         [
             vec![format!("{oras} login")],
-            vec![format!("{tar} -czvf")],
+            // The look-up before tar, when the cache knows the archive; then tar.
+            vec![format!("{oras} manifest"), format!("{tar} -czvf")],
             vec![format!("{oras} push")],
             vec![format!("{oras} manifest"), format!("{oras} push")],
             vec![format!("{oras} manifest"), format!("{oras} manifest")],

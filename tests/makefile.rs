@@ -2,7 +2,8 @@
 //! with real oras 1.3: `push-all` pushes every fixture pack as a Harbor robot account
 //! whose name holds a `$` (given through the environment, on make's command line, and in
 //! an including Makefile), `push` and `plan` one pack, `doctor` the tools; missing values
-//! fail with packpush's exit 3, naming the flag and the variable.
+//! fail with packpush's exit 3, naming the flag and the variable; with GNU tar the targets
+//! push reproducibly, so a fresh checkout of unchanged packs is up to date.
 
 mod common;
 
@@ -285,6 +286,56 @@ fn missing_values_fail_with_exit_3_naming_flag_and_variable() {
         "{}",
         run.stderr
     );
+}
+
+/// Where GNU tar is present, the targets push with --reproducible: a second `push-all` from a
+/// fresh copy of the packs (new file times, as a CI checkout has) finds every pack up to date
+/// without running tar. `REPRODUCIBLE=no` pushes the documented way.
+#[test]
+fn push_all_is_reproducible_by_default_so_a_fresh_checkout_is_up_to_date() {
+    let registry = robot_registry();
+    let mut sandbox = Sandbox::new();
+    sandbox.env("HARBOR_USERNAME", ROBOT);
+    sandbox.env("HARBOR_PASSWORD", ROBOT_PASSWORD);
+    let checkout = |at: &str| {
+        let dir = sandbox.home().join(at);
+        for (name, _) in PACKS {
+            common::packs::copy_pack(name, &dir);
+        }
+        dir.to_str().unwrap().to_owned()
+    };
+    let push_all = |dir: &str, extra: &[&str]| {
+        let mut args = common_args(&registry);
+        args.extend(["push-all".into(), format!("PACKS_DIR={dir}")]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let run = make(&sandbox, &packs_mk(), &args, "");
+        run.assert_code(0);
+        run
+    };
+    push_all(&checkout("first"), &[]);
+    assert_all_packs_pushed(&registry);
+    // A moment later, so that the copy's file times differ.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = push_all(&checkout("second"), &[]);
+    assert!(
+        run.stdout
+            .contains("2 of 2 found up to date before archiving: tar did not run"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(" -czvf "), "{}", run.stdout);
+
+    // The plan shows the reproducible tar flags, unless told otherwise.
+    let plan = |extra: &[&str]| {
+        let mut args = common_args(&registry);
+        args.extend(["plan".into(), "PACK=fixtures/packs/hello-world".into()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let run = make(&sandbox, &packs_mk(), &args, "");
+        run.assert_code(0);
+        run.stdout
+    };
+    assert!(plan(&[]).contains("--sort=name"));
+    assert!(!plan(&["REPRODUCIBLE=no"]).contains("--sort=name"));
 }
 
 /// NAME and VERSION in the environment (a shell may set NAME on its own) are one rule for

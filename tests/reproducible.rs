@@ -23,6 +23,9 @@ const CREATED: &str = "org.opencontainers.image.created";
 /// 2023-11-14T22:13:20Z.
 const EPOCH: u64 = 1_700_000_000;
 const EPOCH_RFC3339: &str = "2023-11-14T22:13:20Z";
+/// The time of `--reproducible` without SOURCE_DATE_EPOCH.
+const FIXED_EPOCH: u64 = 315_532_800;
+const FIXED_RFC3339: &str = "1980-01-01T00:00:00Z";
 
 /// A "checkout" of hello-world at `parent/hello-world`: a fresh copy whose every file and
 /// folder has the modification time `mtime` (seconds since the epoch).
@@ -342,47 +345,67 @@ fn two_checkouts_with_different_times_give_the_same_archive_and_manifests() {
     );
 }
 
+/// The proof that `--reproducible` depends on content only: two checkouts made at different
+/// times, with other modes (a set-group-id folder too, but the same executable bits), another
+/// owner, a file that is a second name of another in one of them, no SOURCE_DATE_EPOCH: the same archive bytes and the same manifest digest, every entry at the
+/// documented fixed time, 1980-01-01T00:00:00Z, which is also the manifests' created time.
 #[test]
-fn equal_file_times_without_source_date_epoch_give_equal_results() {
-    let registry = Registry::start(false);
+fn two_checkouts_at_different_times_without_source_date_epoch_give_the_same_archive() {
+    let (registry_a, registry_b) = (Registry::start(false), Registry::start(false));
     let sandbox = Sandbox::new();
     let (src_a, src_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let pack_a = checkout(src_a.path(), 1_650_000_000);
+    let pack_a = checkout(src_a.path(), 1_600_000_000);
     let pack_b = checkout(src_b.path(), 1_650_000_000);
+    // The same content: a copy in one checkout, a second name of the same file in the other.
+    fs::copy(pack_a.join("values.yaml"), pack_a.join("extra.yaml")).unwrap();
+    fs::hard_link(pack_b.join("values.yaml"), pack_b.join("extra.yaml")).unwrap();
+    for (path, mode) in [
+        ("values.yaml", 0o600),
+        ("manifests", 0o2750),
+        ("pack.json", 0o664),
+    ] {
+        let mut perms = fs::metadata(pack_b.join(path)).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, mode);
+        fs::set_permissions(pack_b.join(path), perms).unwrap();
+    }
+    let status = Command::new("chown")
+        .args(["-R", "1234:4321"])
+        .arg(&pack_b)
+        .status()
+        .expect("run chown");
+    assert!(status.success());
     let (out_a, out_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
 
-    let run_a = push(
-        &sandbox,
-        &registry,
-        "one",
-        &[
-            arg(&pack_a),
-            "--reproducible",
-            "--output-dir",
-            arg(out_a.path()),
-        ],
-    );
-    run_a.assert_code(0);
-    let run_b = push(
-        &sandbox,
-        &registry,
-        "two",
-        &[
-            arg(&pack_b),
-            "--reproducible",
-            "--output-dir",
-            arg(out_b.path()),
-        ],
-    );
-    run_b.assert_code(0);
+    let mut reports = Vec::new();
+    for (pack, registry, out) in [
+        (&pack_a, &registry_a, &out_a),
+        (&pack_b, &registry_b, &out_b),
+    ] {
+        let run = push(
+            &sandbox,
+            registry,
+            "repro",
+            &[arg(pack), "--reproducible", "--output-dir", arg(out.path())],
+        );
+        run.assert_code(0);
+        reports.push(report(&run));
+    }
     let (archive_a, archive_b) = (out_a.path().join(ARCHIVE), out_b.path().join(ARCHIVE));
     assert_eq!(sha256_file(&archive_a), sha256_file(&archive_b));
-    let (manifest, digest_one) = pack_manifest(&registry, "one");
-    assert_eq!(pack_manifest(&registry, "two").1, digest_one);
-    // The newest file time of the pack is the created time and every entry's time.
-    assert_eq!(manifest["annotations"][CREATED], "2022-04-15T05:20:00Z");
-    for (path, mtime, ..) in entries(&archive_a) {
-        assert_eq!(mtime, 1_650_000_000, "{path}");
+    let (manifest, digest_a) = pack_manifest(&registry_a, "repro");
+    assert_eq!(pack_manifest(&registry_b, "repro").1, digest_a);
+    for report in &reports {
+        assert_eq!(report["packs"][0]["manifest_digest"], digest_a.as_str());
+    }
+    assert_eq!(
+        manifest["annotations"][CREATED], FIXED_RFC3339,
+        "{manifest:#}"
+    );
+    let (base, _) = base_manifest(&registry_a, "repro", &reports[0]);
+    assert_eq!(base["annotations"][CREATED], FIXED_RFC3339, "{base:#}");
+    for (path, mtime, uid, gid, mode) in entries(&archive_a) {
+        assert_eq!((mtime, uid, gid), (FIXED_EPOCH, 0, 0), "{path}");
+        assert!(mode == 0o644 || mode == 0o755, "{path}: {mode:o}");
     }
 }
 

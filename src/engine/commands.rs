@@ -83,6 +83,11 @@ impl Engine<'_> {
         command: &Command,
     ) -> Result<Outcome, Failure> {
         self.progress().command(command, true);
+        self.ask(run, command)
+    }
+
+    /// As `look_up`, not announced.
+    pub(super) fn ask(&self, run: &mut Running<'_>, command: &Command) -> Result<Outcome, Failure> {
         match self.tries(run, command, None)? {
             (Ran::Outcome(outcome), None) => Ok(outcome),
             (Ran::Outcome(outcome), gave_up) => {

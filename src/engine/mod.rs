@@ -1,28 +1,32 @@
-//! Runs a plan: login once, every archive, the base path once, then each
-//! pack's look-up, push and verification. Packs run side by side with
-//! `--jobs`; one pack failing does not stop the others, but a failed login or
-//! base-path push, or a signal, stops the run.
+//! Runs a plan: login once (every pack folder's fingerprint meanwhile),
+//! what the archive cache knows of every pack (`recall`), every archive, the base path once (when a pack needs
+//! pushing), then each pack's look-up, push and verification. Packs run
+//! side by side with `--jobs`; one pack failing does not stop the others,
+//! but a failed login or base-path push, or a signal, stops the run.
 //!
 //! The engine orchestrates and records; what it decides comes from pure
 //! functions (`verify`), and every command goes through `commands`.
 
 mod commands;
+mod recall;
 mod steps;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::cache::Cache;
 use crate::error::{Class, Failure};
 use crate::hints::Wording;
 use crate::plan::{PackPlan, Plan, Step};
 use crate::process::Limits;
-use crate::report::{CommandRecord, PackStatus, Status, StepRecord, millis};
+use crate::report::{Archived, CommandRecord, PackStatus, Status, StepRecord, millis};
 use crate::secret::Secret;
 use crate::signals;
 use crate::ui::Progress;
 use crate::verify::Layer;
-use steps::Hashing;
+use recall::Recalled;
+use steps::Prepared;
 
 /// How the run behaves.
 pub struct Settings<'a> {
@@ -59,6 +63,9 @@ pub struct PackOutcome {
     pub failure: Option<Failure>,
     /// The archive exists in full (so it is worth keeping after a failure).
     pub archive_complete: bool,
+    /// How the run got the archive (`None`: step 2 did not end well).
+    pub archived: Option<Archived>,
+    /// The time of the pack's own steps (2, 4 and 5).
     pub duration: Duration,
 }
 
@@ -70,13 +77,13 @@ impl PackOutcome {
             layer: None,
             failure: None,
             archive_complete: false,
+            archived: None,
             duration: Duration::ZERO,
         }
     }
 
-    fn failed(&mut self, failure: Failure, started: Instant) {
+    fn failed(&mut self, failure: Failure) {
         self.status = PackStatus::Failed;
-        self.duration = started.elapsed();
         self.failure = Some(failure);
     }
 }
@@ -89,6 +96,8 @@ pub struct RunOutcome {
     pub base_digest: Option<String>,
     /// A failure that stopped the whole run (login, base path, signal).
     pub stopped: Option<Failure>,
+    /// What went wrong with the archive cache (it was ignored).
+    pub warnings: Vec<String>,
 }
 
 impl RunOutcome {
@@ -107,6 +116,8 @@ struct Engine<'a> {
     records: Mutex<Vec<StepRecord>>,
     /// The base-path artifact was read back and has the right shape.
     base_verified: Mutex<bool>,
+    /// The archive cache, when it is used.
+    cache: Option<Cache>,
 }
 
 /// Runs the plan to the end (or to the first failure that stops it).
@@ -116,22 +127,51 @@ pub fn execute(plan: &Plan, settings: &Settings<'_>) -> RunOutcome {
         settings,
         records: Mutex::new(Vec::new()),
         base_verified: Mutex::new(false),
+        cache: plan.cache_dir.as_deref().map(Cache::new),
     };
     let mut packs = vec![PackOutcome::not_run(); plan.packs.len()];
-    if let Err(failure) = engine.login() {
+    let (login, prints) = std::thread::scope(|scope| {
+        let prints = scope.spawn(|| engine.fingerprint_all());
+        (engine.login(), prints.join().unwrap_or_default())
+    });
+    if let Err(failure) = login {
         return engine.finish(packs, None, Some(failure));
     }
-    let started: Vec<Instant> = plan.packs.iter().map(|_| Instant::now()).collect();
-    let (hashes, stopped) = engine.archive_all(&mut packs, &started);
-    if stopped.is_some() || packs.iter().all(|p| !p.archive_complete) {
+    let recalled = match engine.recall_all(prints) {
+        Ok(recalled) => recalled,
+        Err(stopped) => return engine.finish(packs, None, Some(stopped)),
+    };
+    let (prepared, stopped) = engine.archive_all(&mut packs, recalled);
+    let stopped = stopped.or_else(|| interrupted("while archiving"));
+    if stopped.is_some() {
         return engine.finish(packs, None, stopped);
     }
-    let base_digest = match engine.push_base() {
-        Ok(digest) => digest,
-        Err(failure) => return engine.finish(packs, None, Some(failure)),
+    let base_digest = if prepared.iter().flatten().any(Prepared::needs_push) {
+        match engine.push_base() {
+            Ok(digest) => Some(digest),
+            Err(failure) => return engine.finish(packs, None, Some(failure)),
+        }
+    } else if prepared.iter().flatten().any(|p| !p.needs_push()) {
+        engine.skip_base();
+        None
+    } else {
+        return engine.finish(packs, None, None);
     };
-    let stopped = engine.push_all(&mut packs, hashes, &base_digest, &started);
-    engine.finish(packs, Some(base_digest), stopped)
+    let stopped = engine.push_all(&mut packs, prepared, base_digest.as_deref());
+    engine.finish(packs, base_digest, stopped)
+}
+
+/// A signal that arrived while no command ran (packs found up to date run
+/// none): the run stops as if it had stopped a command.
+fn interrupted(when: &str) -> Option<Failure> {
+    signals::pending().map(|sig| {
+        Failure::new(
+            Class::Interrupted(sig),
+            format!("interrupted by {} {when}", signals::name(sig)),
+        )
+        .detail("registry state: nothing was pushed to the registry")
+        .detail("temporary files are removed; your files are unchanged")
+    })
 }
 
 /// An interruption among the packs' failures stops the run.
@@ -140,17 +180,28 @@ fn interruption(failure: &Failure) -> Option<Failure> {
 }
 
 impl Engine<'_> {
+    /// The run's outcome; each pack's time is that of its own steps.
     fn finish(
         self,
-        packs: Vec<PackOutcome>,
+        mut packs: Vec<PackOutcome>,
         base_digest: Option<String>,
         stopped: Option<Failure>,
     ) -> RunOutcome {
+        let steps = self.records.into_inner().unwrap_or_default();
+        for (plan, outcome) in self.plan.packs.iter().zip(&mut packs) {
+            let label = plan.label();
+            outcome.duration = steps
+                .iter()
+                .filter(|step| step.pack.as_deref() == Some(label.as_str()))
+                .map(|step| Duration::from_millis(step.duration_ms))
+                .sum();
+        }
         RunOutcome {
-            steps: self.records.into_inner().unwrap_or_default(),
+            steps,
             packs,
             base_digest,
             stopped,
+            warnings: self.cache.map(|c| c.warnings()).unwrap_or_default(),
         }
     }
 
@@ -158,58 +209,68 @@ impl Engine<'_> {
         self.settings.progress
     }
 
-    /// Step 2 for every pack; the archives' digests as they are being
-    /// computed, and an interruption, if one stopped the step.
+    /// Step 2 for every pack, with what was known of it before: each
+    /// pack's archive (its digest perhaps still being computed) or its
+    /// finding that it is up to date, and an interruption, if one stopped
+    /// the step.
     fn archive_all(
         &self,
         packs: &mut [PackOutcome],
-        started: &[Instant],
-    ) -> (Vec<Option<Hashing>>, Option<Failure>) {
-        let mut hashes = Vec::new();
+        recalled: Vec<Recalled>,
+    ) -> (Vec<Option<Prepared>>, Option<Failure>) {
+        let recalled: Vec<Mutex<Option<Recalled>>> =
+            recalled.into_iter().map(|r| Mutex::new(Some(r))).collect();
+        let results = self.for_each_pack(|index, pack| {
+            let known = recalled[index].lock().expect("recall slot").take();
+            self.archive(pack, known.unwrap_or_default())
+        });
+        let mut prepared = Vec::new();
         let mut stopped = None;
-        for (index, result) in self
-            .for_each_pack(|_, pack| self.archive(pack))
-            .into_iter()
-            .enumerate()
-        {
+        for (outcome, result) in packs.iter_mut().zip(results) {
             match result {
-                Some(Ok(hashing)) => {
-                    packs[index].archive_complete = true;
-                    hashes.push(Some(hashing));
+                Some(Ok(ready)) => {
+                    ready.record(outcome);
+                    prepared.push(Some(ready));
                     continue;
                 }
                 Some(Err(failure)) => {
                     stopped = stopped.or_else(|| interruption(&failure));
-                    packs[index].failed(failure, started[index]);
+                    outcome.failed(failure);
                 }
                 None => {}
             }
-            hashes.push(None);
+            prepared.push(None);
         }
-        (hashes, stopped)
+        (prepared, stopped)
     }
 
-    /// Steps 4 and 5 for every pack whose archive is ready; an
-    /// interruption, if one stopped them.
+    /// Steps 4 and 5 for every pack whose archive is ready (skipped for a
+    /// pack found up to date before archiving); an interruption, if one
+    /// stopped them.
     fn push_all(
         &self,
         packs: &mut [PackOutcome],
-        hashes: Vec<Option<Hashing>>,
-        base_digest: &str,
-        started: &[Instant],
+        prepared: Vec<Option<Prepared>>,
+        base_digest: Option<&str>,
     ) -> Option<Failure> {
-        let hashes: Vec<Mutex<Option<Hashing>>> = hashes.into_iter().map(Mutex::new).collect();
+        let prepared: Vec<Mutex<Option<Prepared>>> = prepared.into_iter().map(Mutex::new).collect();
         let results = self.for_each_pack(|index, pack| {
-            let hashing = hashes[index].lock().expect("hash slot").take()?;
-            Some(self.push_and_verify(pack, hashing, base_digest))
+            match prepared[index].lock().expect("archive slot").take()? {
+                Prepared::Archive { hashing, .. } => {
+                    let base_digest = base_digest.unwrap_or_default();
+                    Some(self.push_and_verify(pack, hashing, base_digest))
+                }
+                Prepared::UpToDate { digest, .. } => {
+                    self.skip_push_and_verify(pack, &digest);
+                    None
+                }
+            }
         });
         let mut stopped = None;
-        for (index, result) in results.into_iter().enumerate() {
+        for (outcome, result) in packs.iter_mut().zip(results) {
             let Some(Some(result)) = result else { continue };
-            let outcome = &mut packs[index];
             match result {
                 Ok(pushed) => {
-                    outcome.duration = started[index].elapsed();
                     outcome.status = pushed.status;
                     outcome.manifest_digest = Some(pushed.manifest_digest);
                     outcome.layer = Some(pushed.layer);
@@ -217,7 +278,7 @@ impl Engine<'_> {
                 Err(failed) => {
                     stopped = stopped.or_else(|| interruption(&failed.failure));
                     outcome.manifest_digest = failed.manifest_digest;
-                    outcome.failed(failed.failure, started[index]);
+                    outcome.failed(failed.failure);
                 }
             }
         }
@@ -228,6 +289,15 @@ impl Engine<'_> {
     /// for a single job. Stops handing out packs once a signal arrived.
     fn for_each_pack<T: Send>(
         &self,
+        work: impl Fn(usize, &PackPlan) -> T + Sync,
+    ) -> Vec<Option<T>> {
+        self.for_each_pack_at(self.settings.jobs, work)
+    }
+
+    /// As `for_each_pack`, `workers` at a time.
+    fn for_each_pack_at<T: Send>(
+        &self,
+        workers: usize,
         work: impl Fn(usize, &PackPlan) -> T + Sync,
     ) -> Vec<Option<T>> {
         let packs = &self.plan.packs;
@@ -241,7 +311,7 @@ impl Engine<'_> {
                 *results[index].lock().expect("result slot") = Some(result);
             }
         };
-        let workers = self.settings.jobs.clamp(1, packs.len().max(1));
+        let workers = workers.clamp(1, packs.len().max(1));
         if workers == 1 {
             worker();
         } else {
@@ -261,12 +331,7 @@ impl Engine<'_> {
     fn begin<'p>(&self, pack: Option<&'p PackPlan>, step: &'p Step) -> Running<'p> {
         self.progress()
             .step_started(pack.map(PackPlan::label).as_deref(), step);
-        Running {
-            pack,
-            step,
-            started: Instant::now(),
-            commands: Vec::new(),
-        }
+        Running::new(pack, step)
     }
 
     /// Records how a step ended.
@@ -279,7 +344,7 @@ impl Engine<'_> {
             purpose: run.step.purpose.clone(),
             status,
             note,
-            duration_ms: millis(run.started.elapsed()),
+            duration_ms: millis(run.started.elapsed() + run.before),
             commands: run.commands,
         };
         self.progress()
@@ -317,7 +382,23 @@ struct Running<'p> {
     pack: Option<&'p PackPlan>,
     step: &'p Step,
     started: Instant,
+    /// Time the step spent before it was announced (what the cache knew
+    /// of step 2's pack was found with the other packs').
+    before: Duration,
     commands: Vec<CommandRecord>,
+}
+
+impl<'p> Running<'p> {
+    /// A step's record, not announced.
+    fn new(pack: Option<&'p PackPlan>, step: &'p Step) -> Running<'p> {
+        Running {
+            pack,
+            step,
+            started: Instant::now(),
+            before: Duration::ZERO,
+            commands: Vec::new(),
+        }
+    }
 }
 
 /// What a failed step's record says of its failure, without naming the

@@ -1,18 +1,21 @@
 //! The steps, each as the list of what it does: announce, run its commands
 //! (`commands`), judge what they returned (`verify`), record.
 
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use super::commands::read_export;
 use super::commands::{Ended, Ran};
-use super::{Engine, Running, short};
+use super::recall::Recalled;
+use super::{Engine, PackOutcome, Running, short};
+use crate::cache;
 use crate::digest::{self, Follower};
 use crate::error::{Class, Failure};
 use crate::hints;
 use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan};
-use crate::report::{PackStatus, Status};
+use crate::process::Command;
+use crate::report::{Archived, PackStatus, Status};
 use crate::tools::tar;
-use crate::verify::{self, Existing, ExpectedLayer, Layer, ReadBack};
+use crate::verify::{self, Archiving, Existing, ExpectedLayer, KnownBeforeTar, Layer, ReadBack};
 
 /// Where the archive's digest comes from: hashed while tar wrote it, or
 /// hashed from a carried-in file in the background while the run goes on.
@@ -30,6 +33,55 @@ impl Hashing {
                 .join()
                 .unwrap_or_else(|_| Err(std::io::Error::other("the hashing thread panicked"))),
             Hashing::Done(result) => result,
+        }
+    }
+}
+
+/// What step 2 came to for a pack.
+pub(super) enum Prepared {
+    /// The archive is ready (its digest perhaps still being computed):
+    /// steps 3 to 5 follow.
+    Archive {
+        hashing: Hashing,
+        archived: Archived,
+    },
+    /// The registry holds the archive this content gives: nothing follows.
+    /// `digest`: the manifest's; `on_disk`: the archive is in
+    /// `--output-dir`.
+    UpToDate {
+        digest: String,
+        layer: Layer,
+        on_disk: bool,
+    },
+}
+
+impl Prepared {
+    pub(super) fn needs_push(&self) -> bool {
+        matches!(self, Prepared::Archive { .. })
+    }
+
+    /// Notes in the pack's outcome what step 2 came to.
+    pub(super) fn record(&self, outcome: &mut PackOutcome) {
+        match self {
+            Prepared::Archive { archived, .. } => {
+                outcome.archive_complete = true;
+                outcome.archived = Some(*archived);
+            }
+            Prepared::UpToDate {
+                digest,
+                layer,
+                on_disk,
+            } => {
+                outcome.status = PackStatus::UpToDate;
+                outcome.manifest_digest = Some(digest.clone());
+                outcome.layer = Some(layer.clone());
+                outcome.archive_complete = *on_disk;
+                outcome.archived = Some(if *on_disk {
+                    Archived::Reused
+                } else {
+                    Archived::None
+                });
+            }
         }
     }
 }
@@ -86,50 +138,234 @@ impl Engine<'_> {
         self.close(run, result, |_| None).map(|_| ())
     }
 
-    /// Step 2 for one pack: tar (refusing to overwrite), or the carried-in
+    /// Step 2 for one pack: with what was known before (the cache, the
+    /// look-up, an archive already in `--output-dir`), nothing to do, the
+    /// archive on disk, or tar (refusing to overwrite); or the carried-in
     /// archive. Hashing overlaps tar's writing.
-    pub(super) fn archive(&self, pack: &PackPlan) -> Result<Hashing, Failure> {
+    pub(super) fn archive(&self, pack: &PackPlan, recalled: Recalled) -> Result<Prepared, Failure> {
         let step = &pack.archive_step.step;
         let mut run = self.begin(Some(pack), step);
+        run.before = recalled.took;
         let Some(tar) = &pack.archive_step.tar else {
             self.end(run, Status::Skipped, step.skipped.clone());
             let path = pack.archive.clone();
-            return Ok(Hashing::Thread(std::thread::spawn(move || {
-                digest::of_file(&path)
-            })));
+            let hashing = Hashing::Thread(std::thread::spawn(move || digest::of_file(&path)));
+            return Ok(Prepared::Archive {
+                hashing,
+                archived: Archived::CarriedIn,
+            });
         };
-        // Claim the name first (O_EXCL): a file that appeared since the
-        // preflight is never overwritten, and a partial archive is ours to remove.
-        if let Err(e) = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&pack.archive)
-        {
-            let failure = Failure::new(
+        let held = recalled.attach(self, &mut run, pack);
+        let on_disk = match self.on_disk(&run, pack) {
+            Ok(on_disk) => on_disk,
+            Err(failure) => return Err(self.fail(run, failure)),
+        };
+        let title = pack.target.archive_name();
+        let known = KnownBeforeTar {
+            cached: recalled.cached.as_ref().map(|c| ExpectedLayer {
+                title: &title,
+                digest: &c.digest,
+                size: c.size,
+            }),
+            on_disk: on_disk.as_ref().map(|(d, s)| (d.as_str(), *s)),
+            held: held.as_ref().map(Option::as_deref),
+        };
+        match verify::before_archiving(&known) {
+            Archiving::UpToDate { digest, layer } => {
+                let note = format!(
+                    "up to date: the registry holds the archive this content gives ({}); tar did not run",
+                    short(&layer.digest)
+                );
+                self.end(run, Status::Skipped, Some(note));
+                recalled.used(self.cache.as_ref(), pack);
+                let on_disk = on_disk.is_some();
+                Ok(Prepared::UpToDate {
+                    digest,
+                    layer,
+                    on_disk,
+                })
+            }
+            Archiving::UseOnDisk => {
+                let note = "the identical archive already in --output-dir is used; tar did not run";
+                self.end(run, Status::Skipped, Some(note.into()));
+                recalled.used(self.cache.as_ref(), pack);
+                Ok(Prepared::Archive {
+                    hashing: Hashing::Done(Ok(on_disk.unwrap_or_default())),
+                    archived: Archived::Reused,
+                })
+            }
+            Archiving::RefuseOnDisk => {
+                let cached = recalled.cached.unwrap_or_default();
+                let on_disk = on_disk.unwrap_or_default();
+                Err(self.fail(run, refuse_on_disk(pack, &on_disk, &cached)))
+            }
+            Archiving::Build { compare } => {
+                let on_disk = on_disk.filter(|_| compare);
+                self.build(run, pack, tar, recalled, on_disk)
+            }
+        }
+    }
+
+    /// The archive already at the pack's archive path (`--output-dir`):
+    /// its digest and size.
+    fn on_disk(
+        &self,
+        run: &Running<'_>,
+        pack: &PackPlan,
+    ) -> Result<Option<(String, u64)>, Failure> {
+        let Ok(meta) = pack.archive.symlink_metadata() else {
+            return Ok(None);
+        };
+        let step = run.step;
+        let read = if meta.is_file() {
+            digest::of_file(&pack.archive)
+        } else {
+            Err(std::io::Error::other("it is not a regular file"))
+        };
+        read.map(Some).map_err(|e| {
+            Failure::new(
                 Class::Archive,
                 format!(
-                    "step {} ({}): cannot create {}: {e}",
+                    "step {} ({}): {} already exists and cannot be read: {e}",
                     step.number, step.purpose, pack.archive
                 ),
             )
-            .hint("packpush never overwrites a file: move it away, or pass another --output-dir");
-            return Err(self.fail(run, failure));
+            .hint("packpush never overwrites a file: move it away, or pass another --output-dir")
+        })
+    }
+
+    /// tar, into the archive's path, or beside an archive already there
+    /// (then compared with it: the same bytes are used, others refused).
+    /// The cache learns which archive this content gave.
+    fn build(
+        &self,
+        mut run: Running<'_>,
+        pack: &PackPlan,
+        tar: &Command,
+        mut recalled: Recalled,
+        on_disk: Option<(String, u64)>,
+    ) -> Result<Prepared, Failure> {
+        let target = match on_disk {
+            Some(_) => beside(&pack.archive),
+            None => pack.archive.clone(),
+        };
+        let tar = tar.filled(pack.archive.as_str(), target.as_str());
+        // A fingerprint not known yet (a version the cache never saw) is
+        // computed while tar runs, for the cache to learn it.
+        let (hashing, late) = std::thread::scope(|scope| {
+            let late = recalled
+                .fingerprint
+                .is_none()
+                .then(|| scope.spawn(|| self.fingerprint(pack)));
+            let hashing = self.run_tar(&mut run, pack, &tar, &target);
+            (hashing, late.and_then(|l| l.join().ok().flatten()))
+        });
+        let hashing = match hashing {
+            Ok(hashing) => hashing,
+            Err(failure) => return Err(self.fail(run, failure)),
+        };
+        recalled.fingerprint = recalled.fingerprint.or(late);
+        if recalled.fingerprint.is_none() && on_disk.is_none() {
+            self.end(run, Status::Ok, None);
+            return Ok(Prepared::Archive {
+                hashing,
+                archived: Archived::Tar,
+            });
         }
-        let follower = Follower::start(&pack.archive);
+        let made = hashing.finish();
+        if let Ok((digest, size)) = &made {
+            recalled.remember(self.cache.as_ref(), pack, digest, *size);
+        }
+        let Some(on_disk) = on_disk else {
+            self.end(run, Status::Ok, None);
+            return Ok(Prepared::Archive {
+                hashing: Hashing::Done(made),
+                archived: Archived::Tar,
+            });
+        };
+        let _ = std::fs::remove_file(&target);
+        match made {
+            Ok(made) if made == on_disk => {
+                let note = "tar made the very archive already in --output-dir: that one is used";
+                self.end(run, Status::Ok, Some(note.into()));
+                Ok(Prepared::Archive {
+                    hashing: Hashing::Done(Ok(on_disk)),
+                    archived: Archived::Reused,
+                })
+            }
+            Ok(made) => Err(self.fail(run, refuse_on_disk(pack, &on_disk, &made.into()))),
+            Err(e) => Err(self.fail(
+                run,
+                Failure::new(
+                    Class::Archive,
+                    format!("cannot read the archive tar made ({target}): {e}"),
+                ),
+            )),
+        }
+    }
+
+    /// Runs tar into `target`, claimed first (O_EXCL: a file that appeared
+    /// since the preflight is never overwritten, and a partial archive is
+    /// ours to remove), hashing alongside.
+    fn run_tar(
+        &self,
+        run: &mut Running<'_>,
+        pack: &PackPlan,
+        tar: &Command,
+        target: &Utf8Path,
+    ) -> Result<Hashing, Failure> {
+        let step = run.step;
+        if let Err(e) = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(target)
+        {
+            return Err(Failure::new(
+                Class::Archive,
+                format!(
+                    "step {} ({}): cannot create {target}: {e}",
+                    step.number, step.purpose
+                ),
+            )
+            .hint("packpush never overwrites a file: move it away, or pass another --output-dir"));
+        }
+        let follower = Follower::start(target);
         let result = self
-            .exec(&mut run, tar)
-            .and_then(|_| check_gzip_output(pack, tar));
-        match (self.close(run, result, |_| None), follower) {
+            .exec(run, tar)
+            .and_then(|_| check_gzip_output(pack, tar, target));
+        match (result, follower) {
             (Ok(()), Ok(follower)) => Ok(Hashing::Following(follower)),
             (Ok(()), Err(e)) => Ok(Hashing::Done(Err(e))),
             (Err(failure), follower) => {
                 if let Ok(follower) = follower {
                     let _ = follower.finish();
                 }
-                let _ = std::fs::remove_file(&pack.archive);
-                Err(failure.detail(format!("the partial archive {} was removed", pack.archive)))
+                let _ = std::fs::remove_file(target);
+                Err(failure.detail(format!("the partial archive {target} was removed")))
             }
         }
+    }
+
+    /// Step 3 when no pack needs pushing: every one was found up to date
+    /// before archiving (or failed).
+    pub(super) fn skip_base(&self) {
+        let run = self.begin(None, &self.plan.base.step);
+        let note = "no pack to push: found up to date before archiving";
+        self.end(run, Status::Skipped, Some(note.into()));
+    }
+
+    /// Steps 4 and 5 of a pack found up to date before archiving: the
+    /// look-up then judged what the registry holds.
+    pub(super) fn skip_push_and_verify(&self, pack: &PackPlan, digest: &str) {
+        let run = self.begin(Some(pack), &pack.push.step);
+        let note = format!(
+            "found up to date before archiving ({}); nothing pushed",
+            short(digest)
+        );
+        self.end(run, Status::Skipped, Some(note));
+        let run = self.begin(Some(pack), &pack.verify.step);
+        let note = "checked by the look-up before archiving: manifest shape, layer digest, size and title match";
+        self.end(run, Status::Skipped, Some(note.into()));
     }
 
     /// Step 3, once: the empty base-path artifact. Returns its digest.
@@ -195,7 +431,8 @@ impl Engine<'_> {
             self.end(run, Status::Skipped, Some(note));
             return Ok((PackStatus::UpToDate, digest.clone(), archive));
         }
-        if let Some(refusal) = existing.refusal().filter(|_| !self.settings.overwrite) {
+        let refusal = existing.refusal(self.plan.reproducible);
+        if let Some(refusal) = refusal.filter(|_| !self.settings.overwrite) {
             let failure = Failure::new(
                 Class::Push,
                 format!(
@@ -243,13 +480,7 @@ impl Engine<'_> {
     ) -> Result<Option<Vec<u8>>, Failure> {
         let lookup = &pack.push.lookup;
         let outcome = self.look_up(run, lookup)?;
-        if outcome.exit.success() {
-            return Ok(Some(outcome.stdout));
-        }
-        if hints::says_not_found(&String::from_utf8_lossy(&outcome.stderr)) {
-            return Ok(None);
-        }
-        Err(self.failure(run.step, lookup, Ended::Exited(&outcome)))
+        held(outcome).map_err(|outcome| self.failure(run.step, lookup, Ended::Exited(&outcome)))
     }
 
     /// Step 5: the pack's manifest read back (and the base path's, by the
@@ -320,10 +551,55 @@ impl Engine<'_> {
     }
 }
 
-/// tar said it succeeded: the archive must exist and be gzip output.
-fn check_gzip_output(pack: &PackPlan, tar: &crate::process::Command) -> Result<(), Failure> {
+/// What a look-up's answer says the registry holds under the tag: a
+/// manifest, nothing (`None`), or no answer (the outcome back).
+pub(super) fn held(
+    outcome: crate::process::Outcome,
+) -> Result<Option<Vec<u8>>, crate::process::Outcome> {
+    if outcome.exit.success() {
+        return Ok(Some(outcome.stdout));
+    }
+    if hints::says_not_found(&String::from_utf8_lossy(&outcome.stderr)) {
+        return Ok(None);
+    }
+    Err(outcome)
+}
+
+/// A free name beside `archive`, for an archive to compare with it.
+fn beside(archive: &Utf8Path) -> Utf8PathBuf {
+    let name = archive.file_name().unwrap_or("archive");
+    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(6)
+        .collect();
+    archive.with_file_name(format!(".{name}.packpush-{suffix}"))
+}
+
+/// The archive in `--output-dir` is not the one this content gives: it is
+/// never overwritten.
+fn refuse_on_disk(pack: &PackPlan, on_disk: &(String, u64), this: &cache::Known) -> Failure {
     let step = &pack.archive_step.step;
-    let archive: &Utf8Path = &pack.archive;
+    Failure::new(
+        Class::Archive,
+        format!(
+            "step {} ({}): {} already exists and holds another archive than this pack gives",
+            step.number, step.purpose, pack.archive
+        ),
+    )
+    .detail(format!(
+        "in --output-dir: {} ({} bytes)",
+        on_disk.0, on_disk.1
+    ))
+    .detail(format!("this pack: {} ({} bytes)", this.digest, this.size))
+    .detail("packpush never overwrites a file; nothing was pushed for this pack")
+    .hint(format!(
+        "move or remove {}, or pass another --output-dir",
+        pack.archive
+    ))
+}
+
+/// tar said it succeeded: the archive must exist and be gzip output.
+fn check_gzip_output(pack: &PackPlan, tar: &Command, archive: &Utf8Path) -> Result<(), Failure> {
+    let step = &pack.archive_step.step;
     let mut head = [0u8; 2];
     let read =
         std::fs::File::open(archive).and_then(|mut f| std::io::Read::read(&mut f, &mut head));

@@ -2,7 +2,8 @@
 //! archive carried in, the `name` and `version` its pack.json declares, and
 //! whether it is fit to push (`validate`: the pack.json rules in `rules`, the
 //! rules about its files in `files`, the folder rules in `folder`, the
-//! archive's in `archive`).
+//! archive's in `archive`), and the fingerprint of what tar archives of a
+//! folder (`fingerprint`).
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::{Map, Value};
@@ -12,6 +13,7 @@ use crate::error::Problem;
 mod archive;
 mod discover;
 mod files;
+pub mod fingerprint;
 mod folder;
 mod rules;
 

@@ -8,6 +8,12 @@
 //! look-up of the tag first) and verification (5). Every pack's
 //! state-changing steps keep the documented order: login, tar, empty
 //! base-path push, pack push.
+//!
+//! With the archive cache, step 2 of a pack folder first computes the
+//! folder's fingerprint ([`Recall`]); when the cache knows the archive that
+//! content gives, the read-only look-up of the tag runs before tar, and a
+//! registry that holds that archive makes the pack up to date: tar does not
+//! run, and steps 3 to 5 have nothing to do for it.
 
 pub mod script;
 
@@ -16,6 +22,7 @@ use serde::Serialize;
 
 use crate::error::Class;
 use crate::pack::Source;
+use crate::pack::fingerprint::View;
 use crate::preflight::{Ready, RegistryConfig};
 use crate::process::Command;
 use crate::reference::{self, Target};
@@ -131,6 +138,24 @@ pub struct LoginStep {
 pub struct ArchiveStep {
     pub step: Step,
     pub tar: Option<Command>,
+    /// What the archive cache needs to find this pack up to date before tar
+    /// runs, when the cache is used.
+    pub recall: Option<Recall>,
+}
+
+/// A pack folder's fingerprint, and the look-up that runs before tar when
+/// the cache knows the archive of that content.
+#[derive(Clone, Debug)]
+pub struct Recall {
+    /// The pack folder and its name in the archive.
+    pub folder: Utf8PathBuf,
+    pub folder_name: String,
+    /// What of the files counts: with `--reproducible`, only the content.
+    pub view: View,
+    /// What else shapes the archive: the tools, their variables, tar's flags.
+    pub context: String,
+    /// The read-only look-up of the pack's tag (as in step 4).
+    pub lookup: Command,
 }
 
 /// Step 3: the empty base-path artifact.
@@ -189,6 +214,8 @@ pub struct Layout {
     pub work_dir: Utf8PathBuf,
     /// Where archives are written.
     pub output_dir: Utf8PathBuf,
+    /// The archives stay there after the run (`--output-dir`).
+    pub archives_kept: bool,
 }
 
 impl Layout {
@@ -221,6 +248,12 @@ pub struct Plan {
     /// The base path read back by the first pack verified, once its digest
     /// is known (filled in for [`BASE_DIGEST_PLACEHOLDER`]).
     pub base_readback: Command,
+    /// The archive cache's folder, when it is used.
+    pub cache_dir: Option<Utf8PathBuf>,
+    /// The archives stay in `--output-dir` after the run.
+    pub archives_kept: bool,
+    /// `--reproducible`: file times and owners are not in the archives.
+    pub reproducible: bool,
 }
 
 /// Placeholder shown for the base-path digest before step 3 has run.
@@ -246,10 +279,12 @@ pub struct StepView<'a> {
     pub commands: Vec<&'a Command>,
 }
 
-/// The programs, as the plan builds their commands.
+/// The programs, as the plan builds their commands, and what shapes every
+/// archive, when the cache is used.
 struct Builders {
     oras: Oras,
     tar: Tar,
+    shapers: Option<String>,
 }
 
 impl Plan {
@@ -271,6 +306,7 @@ impl Plan {
                 program: ready.tar.program.clone(),
                 compress_program: ready.compress_program.clone(),
             },
+            shapers: ready.cache.as_ref().map(|c| c.shapers.clone()),
         };
         let base_repository = reference::base_repository(&ready.registry, &ready.project);
         let packs = ready
@@ -298,6 +334,9 @@ impl Plan {
                 format!("read back the base path {base_repository}"),
                 &layout.work_dir,
             ),
+            cache_dir: ready.cache.as_ref().map(|c| c.dir.clone()),
+            archives_kept: layout.archives_kept,
+            reproducible: ready.base_created.is_some(),
         }
     }
 
@@ -322,8 +361,10 @@ impl Plan {
             self.login.login.iter().collect(),
         )];
         for pack in &self.packs {
-            let tar = pack.archive_step.tar.iter().collect();
-            steps.push(view(Some(pack), &pack.archive_step.step, tar));
+            let archive = &pack.archive_step;
+            let lookup = archive.recall.as_ref().map(|r| &r.lookup);
+            let commands = lookup.into_iter().chain(archive.tar.as_ref()).collect();
+            steps.push(view(Some(pack), &archive.step, commands));
         }
         steps.push(view(None, &self.base.step, vec![&self.base.push]));
         for (index, pack) in self.packs.iter().enumerate() {
@@ -387,15 +428,16 @@ fn pack_plan(tools: &Builders, layout: &Layout, index: usize, input: &PackInput)
     let target = &input.target;
     let reference = target.pack_reference();
     let archive_name = target.archive_name();
-    let (archive, push_dir, archive_step) = archive_step(tools, layout, input);
+    let lookup = tools.oras.fetch_manifest(
+        &reference,
+        format!("the read-only look-up of {reference}"),
+        &layout.work_dir,
+    );
+    let (archive, push_dir, archive_step) = archive_step(tools, layout, input, &lookup);
     let manifest = layout.pack_manifest(index);
     let purpose = format!("push the pack to {reference}");
     let push = PushStep {
-        lookup: tools.oras.fetch_manifest(
-            &reference,
-            format!("the read-only look-up of {reference}"),
-            &layout.work_dir,
-        ),
+        lookup,
         push: tools.oras.push(
             Push {
                 purpose: &purpose,
@@ -433,6 +475,7 @@ fn archive_step(
     tools: &Builders,
     layout: &Layout,
     input: &PackInput,
+    lookup: &Command,
 ) -> (Utf8PathBuf, Utf8PathBuf, ArchiveStep) {
     match &input.source {
         Source::Folder(dir) => {
@@ -443,9 +486,21 @@ fn archive_step(
                 parent: &dir.parent,
                 fixed_mtime: input.fixed_mtime,
             });
+            let recall = tools.shapers.as_ref().map(|shapers| Recall {
+                folder: dir.path.clone(),
+                folder_name: dir.folder_name.clone(),
+                view: if input.fixed_mtime.is_some() {
+                    View::Content
+                } else {
+                    View::Full
+                },
+                context: recall_context(shapers, &tar, &archive),
+                lookup: lookup.clone(),
+            });
             let step = ArchiveStep {
                 step: Step::new(StepKind::Archive, tar.purpose.clone()),
                 tar: Some(tar),
+                recall,
             };
             (archive, layout.output_dir.clone(), step)
         }
@@ -458,10 +513,23 @@ fn archive_step(
                 step: Step::new(StepKind::Archive, purpose)
                     .skipped("--archive: built elsewhere, checked by the preflight"),
                 tar: None,
+                recall: None,
             };
             (carried.path.clone(), carried.dir.clone(), step)
         }
     }
+}
+
+/// What shapes a pack's archive besides its files: the run's tools and
+/// their variables, and tar's arguments (where the archive goes does not
+/// count: tar writes the same bytes anywhere).
+fn recall_context(shapers: &str, tar: &Command, archive: &Utf8PathBuf) -> String {
+    let args: Vec<String> = tar
+        .args
+        .iter()
+        .map(|a| a.replace(archive.as_str(), "ARCHIVE"))
+        .collect();
+    format!("{shapers}args {}\n", shell_words::join(args))
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ fn ready(mode: Mode, username: Option<&str>, packs: Vec<PackInput>) -> Ready {
         },
         compress_program: None,
         base_created: None,
+        cache: None,
         warnings: Vec::new(),
     }
 }
@@ -64,6 +65,7 @@ fn layout() -> Layout {
     Layout {
         work_dir: "/w".into(),
         output_dir: "/out".into(),
+        archives_kept: false,
     }
 }
 
@@ -237,4 +239,42 @@ fn the_base_read_back_is_completed_with_the_digest() {
         filled.args.last().map(String::as_str),
         Some("r:5000/proj/spectro-packs/archive@sha256:abc")
     );
+}
+
+#[test]
+fn with_the_cache_a_folder_is_recalled_before_tar_by_the_look_up_of_step_4() {
+    let mut input = pack_input("mypack");
+    input.fixed_mtime = Some(315_532_800);
+    let mut with_cache = ready(
+        Mode::Strict,
+        Some("admin"),
+        vec![input, pack_input("other")],
+    );
+    with_cache.cache = Some(crate::preflight::CacheSetup {
+        dir: "/cache".into(),
+        shapers: "tools\n".into(),
+    });
+    let p = Plan::build(&with_cache, &layout());
+    assert_eq!(p.cache_dir.as_deref(), Some("/cache".into()));
+    let recall = p.packs[0].archive_step.recall.as_ref().unwrap();
+    assert_eq!(recall.lookup, p.packs[0].push.lookup);
+    assert!(recall.lookup.read_only);
+    assert_eq!(recall.view, View::Content);
+    assert_eq!(recall.folder, "/src/mypack");
+    // Where the archive goes does not shape it; the flags and the tools do.
+    assert!(recall.context.starts_with("tools\n"), "{}", recall.context);
+    assert!(recall.context.contains("--sort=name"), "{}", recall.context);
+    assert!(!recall.context.contains("/out/"), "{}", recall.context);
+    assert_eq!(
+        p.packs[1].archive_step.recall.as_ref().unwrap().view,
+        View::Full
+    );
+    // The look-up is listed first in step 2, read-only, before tar.
+    let archive = &p.ordered_steps()[1];
+    assert_eq!(archive.step.kind, StepKind::Archive);
+    assert_eq!(archive.commands.len(), 2);
+    assert!(archive.commands[0].read_only && !archive.commands[1].read_only);
+    // Without the cache, nothing is recalled.
+    let p = plan(Mode::Strict, Some("admin"), vec![pack_input("mypack")]);
+    assert!(p.packs[0].archive_step.recall.is_none() && p.cache_dir.is_none());
 }

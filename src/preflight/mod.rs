@@ -18,6 +18,7 @@ pub use list::{ReadyList, check_list};
 pub use password::Password;
 pub use provenance::Provenance;
 
+use crate::cache;
 use crate::cli::{ConnectionArgs, PushArgs};
 use crate::error::{Class, Failure, Problem, Warning, preflight_result};
 use crate::fsutil;
@@ -55,8 +56,19 @@ pub struct Ready {
     pub compress_program: Option<String>,
     /// `created` for the base-path artifact with `--reproducible`.
     pub base_created: Option<String>,
+    /// The archive cache, when it is used.
+    pub cache: Option<CacheSetup>,
     /// Doubts that do not stop the push.
     pub warnings: Vec<Warning>,
+}
+
+/// The archive cache of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheSetup {
+    pub dir: Utf8PathBuf,
+    /// What besides the files shapes every archive of the run (the tools
+    /// and their variables; see `tools::archive_shapers`).
+    pub shapers: String,
 }
 
 /// Why the preflight stopped, and the tools it found anyway (for reports).
@@ -139,6 +151,7 @@ pub fn check(
     }
     match (found.oras, found.tar, registry, project) {
         (Some(oras), Some(tar), Some(registry), Some(project)) => Ok(Ready {
+            cache: cache_setup(args, &tar, compress_program.as_deref()),
             oras,
             tar,
             registry,
@@ -353,6 +366,28 @@ fn verify_each_pushed_once(inputs: &[PackInput], checks: &mut Checks) {
             ));
         }
     }
+}
+
+/// The archive cache: `--cache-dir`, else the default folder; none with
+/// `--no-cache`, or when the same files may give another archive on the
+/// next run (see `tools::archive_shapers`).
+fn cache_setup(
+    args: &PushArgs,
+    tar: &FoundTar,
+    compress_program: Option<&str>,
+) -> Option<CacheSetup> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = match &args.cache_dir {
+        Some(dir) => fsutil::absolute(dir).ok()?,
+        None => cache::default_dir(
+            std::env::var("XDG_CACHE_HOME").ok().as_deref(),
+            std::env::var("HOME").ok().as_deref(),
+        )?,
+    };
+    let shapers = tools::archive_shapers(tar, compress_program, args.reproducible)?;
+    Some(CacheSetup { dir, shapers })
 }
 
 /// `--reproducible`: GNU tar for folders, and the fixed times.

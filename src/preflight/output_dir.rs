@@ -1,6 +1,9 @@
 //! `--output-dir`: where archives are kept. It must be a folder that can be
-//! written (or created), outside every pack folder, and must not hold an
-//! archive of this run already: packpush never overwrites a file.
+//! written (or created), outside every pack folder. packpush never
+//! overwrites a file: an archive of this run found there is used when it has
+//! the very bytes this run would write, and refused otherwise (step 2
+//! compares them); anything else under that name (a folder, a link) is
+//! refused here.
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -50,9 +53,9 @@ fn verify_no_archive_there(dir: &Utf8Path, packs: &[PackInput], checks: &mut Che
         .filter(|i| matches!(i.source, Source::Folder(_)))
     {
         let archive = dir.join(input.target.archive_name());
-        if archive.symlink_metadata().is_ok() {
+        if archive.symlink_metadata().is_ok_and(|m| !m.is_file()) {
             checks.problem(Problem::new(
-                format!("{archive} already exists; packpush never overwrites a file"),
+                format!("{archive} already exists and is not a file; packpush never overwrites it"),
                 format!("move or remove {archive}, or pass another --output-dir"),
             ));
         }

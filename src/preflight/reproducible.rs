@@ -1,67 +1,48 @@
 //! The fixed time of `--reproducible`: every entry of a pack's archive and
 //! the manifests' `org.opencontainers.image.created` get it, so that equal
-//! content gives equal bytes.
+//! content gives equal bytes. It comes from `SOURCE_DATE_EPOCH` when set,
+//! else it is [`FIXED_EPOCH`]: never from the files, whose times a checkout
+//! or a `touch` changes.
 
 use std::time::UNIX_EPOCH;
-
-use camino::Utf8Path;
 
 use crate::error::Problem;
 use crate::plan::PackInput;
 
-/// Gives each pack its own fixed time (its archive must not depend on which
-/// other packs share the run) and returns the base path's: the newest.
+/// The time of `--reproducible` without `SOURCE_DATE_EPOCH`:
+/// 1980-01-01T00:00:00Z, the earliest time every archive format (zip
+/// included) can hold, and plainly not a build time.
+pub const FIXED_EPOCH: u64 = 315_532_800;
+
+/// Gives every pack the fixed time and returns the base path's `created`.
 /// `source_date_epoch`: the value of SOURCE_DATE_EPOCH, if set.
 pub fn fix_times(
     inputs: &mut [PackInput],
     source_date_epoch: Option<&str>,
     problems: &mut Vec<Problem>,
 ) -> String {
-    let mut newest = 0;
+    let epoch = epoch(source_date_epoch).unwrap_or_else(|problem| {
+        problems.push(problem);
+        FIXED_EPOCH
+    });
     for input in inputs {
-        match epoch(input.source.path(), source_date_epoch) {
-            Ok(epoch) => {
-                newest = newest.max(epoch);
-                input.created = Some(rfc3339(epoch));
-                input.fixed_mtime = Some(epoch);
-            }
-            Err(p) => problems.push(p),
-        }
+        input.created = Some(rfc3339(epoch));
+        input.fixed_mtime = Some(epoch);
     }
-    rfc3339(newest)
+    rfc3339(epoch)
 }
 
-/// SOURCE_DATE_EPOCH if set, else the newest modification time under `path`.
-fn epoch(path: &Utf8Path, source_date_epoch: Option<&str>) -> Result<u64, Problem> {
-    if let Some(value) = source_date_epoch {
-        return value.trim().parse::<u64>().map_err(|_| {
-            Problem::new(
-                format!("SOURCE_DATE_EPOCH is '{value}', not a number of seconds"),
-                "set SOURCE_DATE_EPOCH to seconds since 1970 (e.g. $(git log -1 --format=%ct)) or unset it",
-            )
-        });
-    }
-    let mut newest = 0;
-    for entry in walkdir::WalkDir::new(path).follow_links(false) {
-        let entry = entry.map_err(|e| {
-            Problem::new(
-                format!("cannot read {path}: {e}"),
-                "make the pack folder readable",
-            )
-        })?;
-        let meta = entry.metadata().map_err(|e| {
-            Problem::new(
-                format!("cannot read {}: {e}", entry.path().display()),
-                "make it readable",
-            )
-        })?;
-        if let Ok(modified) = meta.modified()
-            && let Ok(since) = modified.duration_since(UNIX_EPOCH)
-        {
-            newest = newest.max(since.as_secs());
-        }
-    }
-    Ok(newest)
+/// SOURCE_DATE_EPOCH if set, else [`FIXED_EPOCH`].
+fn epoch(source_date_epoch: Option<&str>) -> Result<u64, Problem> {
+    let Some(value) = source_date_epoch else {
+        return Ok(FIXED_EPOCH);
+    };
+    value.trim().parse::<u64>().map_err(|_| {
+        Problem::new(
+            format!("SOURCE_DATE_EPOCH is '{value}', not a number of seconds"),
+            "set SOURCE_DATE_EPOCH to seconds since 1970 (e.g. $(git log -1 --format=%ct)) or unset it",
+        )
+    })
 }
 
 /// RFC 3339 in UTC at second resolution, as ORAS writes `created`.
@@ -72,42 +53,18 @@ pub fn rfc3339(epoch: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
-
     use super::*;
 
-    fn touch(path: &std::path::Path, epoch: u64) {
-        let file = std::fs::File::options().write(true).open(path).unwrap();
-        file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(epoch))
-            .unwrap();
-    }
-
     #[test]
-    fn the_time_is_the_newest_file_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Utf8Path::from_path(dir.path()).unwrap();
-        std::fs::create_dir(root.join("sub")).unwrap();
-        for (name, epoch) in [("old", 1_600_000_000), ("sub/new", 1_700_000_000)] {
-            std::fs::write(root.join(name), "x").unwrap();
-            touch(root.join(name).as_std_path(), epoch);
-        }
-        // The folders themselves are newer; only the files count here.
-        let folder = std::fs::File::open(root.join("sub")).unwrap();
-        folder
-            .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000))
-            .unwrap();
-        let top = std::fs::File::open(root).unwrap();
-        top.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000))
-            .unwrap();
-        assert_eq!(epoch(root, None).unwrap(), 1_700_000_000);
+    fn the_time_is_fixed_and_documented_without_source_date_epoch() {
+        assert_eq!(epoch(None).unwrap(), FIXED_EPOCH);
+        assert_eq!(rfc3339(FIXED_EPOCH), "1980-01-01T00:00:00Z");
     }
 
     #[test]
     fn source_date_epoch_wins_and_must_be_a_number() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Utf8Path::from_path(dir.path()).unwrap();
-        assert_eq!(epoch(root, Some(" 42 ")).unwrap(), 42);
-        let problem = epoch(root, Some("yesterday")).unwrap_err();
+        assert_eq!(epoch(Some(" 42 ")).unwrap(), 42);
+        let problem = epoch(Some("yesterday")).unwrap_err();
         assert!(problem.what.contains("'yesterday'"), "{problem}");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");

@@ -76,6 +76,7 @@ pub fn pack_record(
         source: pack.source.clone(),
         archive: pack.archive.to_string(),
         archive_kept: result.is_some() && kept,
+        archived: result.and_then(|r| r.archived),
         status: result.map_or(PackStatus::Planned, |r| r.status),
         manifest_digest: result.and_then(|r| r.manifest_digest.clone()),
         base_digest: result.and(base_digest.map(str::to_string)),

@@ -169,6 +169,20 @@ pub enum PackStatus {
     Planned,
 }
 
+/// How a run got a pack's archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Archived {
+    /// tar made it in this run.
+    Tar,
+    /// The identical archive already in `--output-dir` was used.
+    Reused,
+    /// Built elsewhere (`--archive`).
+    CarriedIn,
+    /// None was needed: the pack was found up to date before archiving.
+    None,
+}
+
 /// One pack's result.
 #[derive(Clone, Debug, Serialize)]
 pub struct PackRecord {
@@ -179,6 +193,9 @@ pub struct PackRecord {
     pub archive: String,
     /// Whether the archive is still on disk after the run.
     pub archive_kept: bool,
+    /// How the run got the archive; `none` with `up_to_date`: found up to
+    /// date before archiving (tar did not run).
+    pub archived: Option<Archived>,
     pub status: PackStatus,
     pub manifest_digest: Option<String>,
     pub base_digest: Option<String>,

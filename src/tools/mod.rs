@@ -279,6 +279,58 @@ fn check_gzip(tar: &FoundTar, gzip_found: bool) -> Result<(), Problem> {
     ))
 }
 
+/// The variables GNU tar, gzip and pigz read that change the archive.
+const ARCHIVE_VARIABLES: &[&str] = &["TAR_OPTIONS", "POSIXLY_CORRECT", "GZIP", "PIGZ"];
+
+/// What besides the pack's files and tar's arguments shapes the archive,
+/// for the archive cache: the tar and compressor programs (path, version,
+/// and the size and time of the file, so that an upgrade counts) and the
+/// variables they read. `None` when the same files may give other bytes on
+/// the next run: bsdtar and BusyBox tar write the time into the gzip
+/// header, and so does a compress program not given `-n` (which only
+/// `--reproducible` adds); GNU tar's `-z` runs gzip on a pipe, which
+/// writes none.
+pub fn archive_shapers(
+    tar: &FoundTar,
+    compress_program: Option<&str>,
+    reproducible: bool,
+) -> Option<String> {
+    if !tar::is_gnu(&tar.version) || (compress_program.is_some() && !reproducible) {
+        return None;
+    }
+    let compressor = match compress_program {
+        Some(program) => Utf8PathBuf::from(program),
+        None => Utf8PathBuf::from_path_buf(which::which("gzip").ok()?).ok()?,
+    };
+    let mut text = format!(
+        "packpush {}\ntar {} {}\n",
+        env!("CARGO_PKG_VERSION"),
+        tar.version,
+        file_identity(&tar.program.path)?
+    );
+    text.push_str(&format!("compressor {}\n", file_identity(&compressor)?));
+    for name in ARCHIVE_VARIABLES {
+        let value = std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+        text.push_str(&format!("{name}={value:?}\n"));
+    }
+    Some(text)
+}
+
+/// A program file as the archive cache tells it apart: its resolved path,
+/// size and modification time.
+fn file_identity(path: &Utf8Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let real = std::fs::canonicalize(path).ok()?;
+    let meta = std::fs::metadata(&real).ok()?;
+    Some(format!(
+        "{} {} {}.{}",
+        real.display(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    ))
+}
+
 /// `--compress-program PROG`, resolved to a path that tar may hand to
 /// `/bin/sh` (only characters the shell leaves alone).
 pub fn compress_program(program: &str) -> Result<String, Problem> {
@@ -341,6 +393,27 @@ mod tests {
         assert!(problem.fix.contains("--compress-program"), "{problem}");
         assert!(check_gzip(&tar("tar (GNU tar) 1.35"), true).is_ok());
         assert!(check_gzip(&tar("bsdtar 3.6.2 - libarchive 3.6.2"), false).is_ok());
+    }
+
+    #[test]
+    fn only_archives_the_same_files_always_give_the_same_bytes_are_cached() {
+        let gnu = FoundTar {
+            program: Program {
+                path: "/bin/sh".into(),
+                display: "tar".into(),
+            },
+            version: "tar (GNU tar) 1.34".into(),
+        };
+        let shapers = archive_shapers(&gnu, None, false).expect("GNU tar with gzip");
+        assert!(shapers.contains("tar (GNU tar) 1.34"), "{shapers}");
+        assert!(shapers.contains("TAR_OPTIONS="), "{shapers}");
+        assert!(archive_shapers(&gnu, Some("/bin/sh"), true).is_some());
+        assert_eq!(archive_shapers(&gnu, Some("/bin/sh"), false), None);
+        let bsdtar = FoundTar {
+            version: "bsdtar 3.6.2 - libarchive 3.6.2".into(),
+            ..gnu
+        };
+        assert_eq!(archive_shapers(&bsdtar, None, true), None);
     }
 
     #[test]

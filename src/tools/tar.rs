@@ -6,6 +6,10 @@ use camino::Utf8Path;
 
 use crate::process::{Command, Program};
 
+/// How `--reproducible` normalises modes: 0644, or 0755 for folders and
+/// for files with any execute bit.
+pub const REPRODUCIBLE_MODE: &str = "go-w,u+rw,a+rX,a-st";
+
 /// Builds the archive command of every pack of a run.
 #[derive(Clone, Debug)]
 pub struct Tar {
@@ -24,7 +28,9 @@ pub struct Archive<'a> {
     /// The folder holding the pack folder: where tar runs.
     pub parent: &'a Utf8Path,
     /// `--reproducible`: every entry gets this modification time (seconds
-    /// since the epoch), sorted names, owner and group 0, normalised modes.
+    /// since the epoch), sorted names, owner and group 0, modes 0644 or
+    /// 0755 (files with any executable bit, and folders), and a file with
+    /// several names is stored whole under each.
     pub fixed_mtime: Option<u64>,
 }
 
@@ -42,7 +48,10 @@ impl Tar {
                 "--owner=0".into(),
                 "--group=0".into(),
                 "--numeric-owner".into(),
-                "--mode=u+rw,go-w,a+rX".into(),
+                // `X`: executable for all when any execute bit is set;
+                // `a-st`: no set-id or sticky bit.
+                format!("--mode={REPRODUCIBLE_MODE}"),
+                "--hard-dereference".into(),
                 "--format=gnu".into(),
             ]);
         }
@@ -165,6 +174,8 @@ mod tests {
             .args;
         assert!(args.contains(&"--sort=name".to_string()));
         assert!(args.contains(&"--mtime=@1700000000".to_string()));
+        assert!(args.contains(&"--mode=go-w,u+rw,a+rX,a-st".to_string()));
+        assert!(args.contains(&"--hard-dereference".to_string()));
         assert_eq!(
             &args[args.len() - 5..],
             ["-cvf", "/o/p-1.tar.gz", "-I", "/usr/bin/pigz -n", "p"]

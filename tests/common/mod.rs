@@ -9,6 +9,7 @@ pub mod live;
 pub mod packpush;
 pub mod packs;
 pub mod proxy;
+pub mod pty;
 pub mod real;
 pub mod schema;
 pub mod testbed;

@@ -65,6 +65,17 @@ pub fn report(run: &Run) -> Value {
     })
 }
 
+/// The first step of `kind` (`archive`, `push_pack`, ...) in a JSON report.
+#[track_caller]
+pub fn step<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} step: {report:#}"))
+}
+
 /// Real oras 1.3 run directly, as a person might run it (not through packpush), logged in
 /// to one registry through a registry config file of its own: for what packpush itself
 /// never pushes (a manifest of the newer default shape, an archive under the wrong tag, a

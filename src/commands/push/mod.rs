@@ -20,7 +20,7 @@ use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
 use crate::preflight::{self, Known, Provenance, Ready, password};
 use crate::process::Limits;
-use crate::report::{self, PackStatus, Report};
+use crate::report::{self, Archived, PackStatus, Report};
 use crate::secret::Secret;
 use crate::signals;
 use crate::tools::Found;
@@ -128,6 +128,10 @@ fn push(
         wording: supplied.wording,
     };
     let outcome = engine::execute(&plan, &settings);
+    for warning in &outcome.warnings {
+        ui.warn(warning);
+        report.warnings.push(warning.clone());
+    }
     let view = registry_view(&plan, &outcome, &settings, workspace.layout(), &ui);
     let kept = workspace.finish(&plan, &outcome);
     report.steps =
@@ -161,7 +165,9 @@ fn push(
 }
 
 /// The repositories of the packs in the registry after the run, read
-/// again as `packpush list` reads them: what Palette will find there.
+/// again as `packpush list` reads them: what Palette will find there. A
+/// pack found up to date before archiving is left out: the run changed
+/// nothing there, and a re-run of unchanged packs stays cheap.
 /// `Err` only when a signal stopped the reading.
 fn registry_view(
     plan: &Plan,
@@ -171,10 +177,10 @@ fn registry_view(
     ui: &Ui,
 ) -> Result<Option<Listing>, Failure> {
     let mut names: Vec<String> = Vec::new();
-    let in_registry =
-        plan.packs.iter().zip(&outcome.packs).filter(|(_, result)| {
-            matches!(result.status, PackStatus::Pushed | PackStatus::UpToDate)
-        });
+    let in_registry = plan.packs.iter().zip(&outcome.packs).filter(|(_, result)| {
+        matches!(result.status, PackStatus::Pushed | PackStatus::UpToDate)
+            && result.archived != Some(Archived::None)
+    });
     for (pack, _) in in_registry {
         if !names.contains(&pack.target.name) {
             names.push(pack.target.name.clone());
@@ -229,6 +235,7 @@ fn dry_run(args: &PushArgs, ready: &Ready, ui: &Ui, report: &mut Report) -> Resu
             Some(dir) => fsutil::absolute(dir)?,
             None => Utf8PathBuf::from(OUT_VAR),
         },
+        archives_kept: args.output_dir.is_some(),
     };
     let plan = Plan::build(ready, &layout);
     report.steps = report::planned_steps(&plan);

@@ -5,7 +5,7 @@
 use crate::engine::RunOutcome;
 use crate::listing::{Listing, render};
 use crate::plan::Plan;
-use crate::report::{PackRecord, PackStatus};
+use crate::report::{Archived, PackRecord, PackStatus};
 use crate::tools::oras::Tls;
 use crate::ui::{Level, Ui, seconds};
 
@@ -44,6 +44,12 @@ fn registry_view(view: &Listing, ui: &Ui) {
     }
 }
 
+/// Found up to date before archiving: tar did not run for it.
+fn found_before_archiving(pack: &PackRecord) -> bool {
+    pack.status == PackStatus::UpToDate
+        && matches!(pack.archived, Some(Archived::None | Archived::Reused))
+}
+
 /// Pushed now or before: in the registry, verified.
 fn usable(pack: &PackRecord) -> bool {
     matches!(pack.status, PackStatus::Pushed | PackStatus::UpToDate)
@@ -77,6 +83,13 @@ fn table(packs: &[PackRecord], ui: &Ui) {
             seconds(std::time::Duration::from_millis(pack.duration_ms))
         ));
     }
+    let found = packs.iter().filter(|p| found_before_archiving(p)).count();
+    if found > 0 {
+        ui.line(&format!(
+            "{found} of {} found up to date before archiving: tar did not run for them",
+            packs.len()
+        ));
+    }
 }
 
 fn single(plan: &Plan, outcome: &RunOutcome, pack: &PackRecord, ui: &Ui) {
@@ -98,6 +111,9 @@ fn single(plan: &Plan, outcome: &RunOutcome, pack: &PackRecord, ui: &Ui) {
     }
     if let Some(base) = &outcome.base_digest {
         ui.line(&format!("base     {}@{base}", plan.base_repository()));
+    }
+    if found_before_archiving(pack) {
+        ui.line("found    up to date before archiving: tar did not run");
     }
     if pack.archive_kept && pack.status != PackStatus::Failed {
         ui.line(&format!("archive  {}", pack.archive));

@@ -73,6 +73,7 @@ impl Workspace {
             layout: Layout {
                 work_dir,
                 output_dir,
+                archives_kept: args.output_dir.is_some(),
             },
             swept,
         })
