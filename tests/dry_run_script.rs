@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::calls::call_names;
-use common::doubles::{Doubles, HELLO_REPO, ONE_PACK_CALLS, json};
+use common::doubles::{Doubles, HELLO_REPO, SCRIPT_CALLS, json};
 use common::packpush::{Run, Sandbox, arg, fixture_pack, path_str, run_command};
 use common::packs::copy_dir;
 use common::pty;
@@ -232,7 +232,7 @@ fn the_script_keeps_the_password_out_of_every_childs_environment() {
     command.env("HARBOR_PASSWORD", PASSWORD);
     run_command(command, "").assert_code(0);
     let calls = doubles.steps();
-    assert_eq!(call_names(&calls), ONE_PACK_CALLS);
+    assert_eq!(call_names(&calls), SCRIPT_CALLS);
     for call in &calls {
         assert_eq!(call.env_has_harbor_password, "no", "{call:#?}");
     }

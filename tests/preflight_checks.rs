@@ -334,7 +334,7 @@ fn the_last_output_option_wins() {
     let run = json_dry_run(&Sandbox::new(), &[&pack, "--output", "human"]);
     run.assert_code(0);
     assert!(
-        run.stdout.starts_with("# packpush plan:"),
+        run.stdout.starts_with("#!/bin/sh\n# packpush plan:"),
         "not the script:\n{}",
         run.stdout
     );

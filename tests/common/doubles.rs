@@ -49,6 +49,10 @@ pub const ONE_PACK_CALLS: &[&str] = &[
     "fetch",
 ];
 
+/// The calls of the `--dry-run` script for one pack: the whole push of
+/// [`ONE_PACK_CALLS`] without the closing view, which the script does not print.
+pub const SCRIPT_CALLS: &[&str] = ONE_PACK_CALLS.split_at(7).0;
+
 /// The folder of the doubles.
 pub fn doubles_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doubles")
