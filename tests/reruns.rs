@@ -40,8 +40,7 @@ fn a_second_push_of_the_same_pack_is_up_to_date_and_pushes_nothing() {
             "fetch",
             "fetch",
             "fetch",
-            "tags",
-            "fetch"
+            "tags"
         ]
     );
     assert!(steps[3].fetches(PACK_REF) && steps[4].fetches(PACK_REF));

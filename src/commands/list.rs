@@ -72,6 +72,7 @@ fn list(
         names: &ready.names,
         base_path: None,
         deep: args.deep,
+        read_back: &[],
     };
     let read = reader.read(&request);
     drop(work);

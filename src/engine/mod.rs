@@ -67,6 +67,8 @@ pub struct PackOutcome {
     pub archived: Option<Archived>,
     /// The time of the pack's own steps (2, 4 and 5).
     pub duration: Duration,
+    /// The manifest step 5 read back under the pack's tag.
+    pub read_back: Option<Vec<u8>>,
 }
 
 impl PackOutcome {
@@ -79,6 +81,7 @@ impl PackOutcome {
             archive_complete: false,
             archived: None,
             duration: Duration::ZERO,
+            read_back: None,
         }
     }
 
@@ -274,6 +277,7 @@ impl Engine<'_> {
                     outcome.status = pushed.status;
                     outcome.manifest_digest = Some(pushed.manifest_digest);
                     outcome.layer = Some(pushed.layer);
+                    outcome.read_back = Some(pushed.read_back);
                 }
                 Err(failed) => {
                     stopped = stopped.or_else(|| interruption(&failed.failure));

@@ -91,6 +91,8 @@ pub(super) struct Pushed {
     pub status: PackStatus,
     pub manifest_digest: String,
     pub layer: Layer,
+    /// The manifest step 5 read back under the pack's tag.
+    pub read_back: Vec<u8>,
 }
 
 /// A pack that failed, with its manifest digest when the push itself worked.
@@ -387,7 +389,7 @@ impl Engine<'_> {
         base_digest: &str,
     ) -> Result<Pushed, PackFailed> {
         let (status, manifest_digest, archive) = self.push_pack(pack, hashing)?;
-        let layer = self
+        let (layer, read_back) = self
             .verify(pack, &manifest_digest, base_digest, &archive)
             .map_err(|failure| PackFailed {
                 failure,
@@ -397,6 +399,7 @@ impl Engine<'_> {
             status,
             manifest_digest,
             layer,
+            read_back,
         })
     }
 
@@ -484,14 +487,15 @@ impl Engine<'_> {
     }
 
     /// Step 5: the pack's manifest read back (and the base path's, by the
-    /// first pack that gets here: the others wait for it), judged.
+    /// first pack that gets here: the others wait for it), judged. Returns
+    /// the layer and the manifest read back.
     fn verify(
         &self,
         pack: &PackPlan,
         manifest_digest: &str,
         base_digest: &str,
         archive: &Archive,
-    ) -> Result<Layer, Failure> {
+    ) -> Result<(Layer, Vec<u8>), Failure> {
         let step = &pack.verify.step;
         let mut run = self.begin(Some(pack), step);
         let read = self
@@ -508,7 +512,9 @@ impl Engine<'_> {
                 expected: archive.expected(),
                 base_manifest: base_manifest.as_deref(),
             };
-            verify::judge_readback(&read_back).map_err(|problems| {
+            verify::judge_readback(&read_back)
+                .map(|layer| (layer, pack_manifest.clone()))
+                .map_err(|problems| {
                 let mut failure = Failure::new(
                     Class::Verify,
                     format!(

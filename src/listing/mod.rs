@@ -14,7 +14,7 @@ pub mod render;
 
 use serde::Serialize;
 
-pub use read::{Reader, Request};
+pub use read::{ReadBack, Reader, Request};
 
 use crate::error::Failure;
 use crate::reference::NAMESPACE;

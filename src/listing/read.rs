@@ -53,6 +53,17 @@ pub struct Request<'a> {
     pub base_path: Option<BasePathStatus>,
     /// Download and check every archive.
     pub deep: bool,
+    /// Manifests a push has just read back under its packs' tags: taken
+    /// as they are instead of being read again.
+    pub read_back: &'a [ReadBack<'a>],
+}
+
+/// A manifest a push read back a moment ago: pack `name`, tag `version`.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadBack<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub manifest: &'a [u8],
 }
 
 /// What one read came to.
@@ -145,7 +156,7 @@ impl<'a> Reader<'a> {
         // and taken in the catalog's order.
         let read = parallel::for_each(&targets, self.jobs, |_, target| {
             let mut reader = self.fork();
-            let repository = reader.repository(target.clone(), request.deep);
+            let repository = reader.repository(target.clone(), request);
             (repository, reader.commands)
         });
         for result in read {
@@ -234,7 +245,7 @@ impl<'a> Reader<'a> {
     fn repository(
         &mut self,
         target: Target,
-        deep: bool,
+        request: &Request<'_>,
     ) -> Result<(RepositoryRecord, Vec<&'static str>), Failure> {
         let repository = self.repository_path(&target);
         let mut record = RepositoryRecord::new(&target, &repository);
@@ -259,7 +270,7 @@ impl<'a> Reader<'a> {
         let mut fixes = Vec::new();
         let mut pack_like = false;
         for tag in tags {
-            let (version, like, version_fixes) = self.version(&record, &tag, deep)?;
+            let (version, like, version_fixes) = self.version(&record, &tag, request)?;
             pack_like |= like;
             fixes.extend(version_fixes);
             record.versions.push(version);
@@ -283,32 +294,33 @@ impl<'a> Reader<'a> {
     }
 
     /// One version: its manifest judged, and with `deep` its archive. Also
-    /// whether it looks like a pack at all.
+    /// whether it looks like a pack at all. A manifest the push read back
+    /// is not read again.
     fn version(
         &mut self,
         repository: &RepositoryRecord,
         tag: &str,
-        deep: bool,
+        request: &Request<'_>,
     ) -> Result<(VersionRecord, bool, Vec<&'static str>), Failure> {
         let reference = format!("{}:{tag}", repository.repository);
         let mut version = VersionRecord::new(tag, &reference);
-        let command = self.oras.fetch_manifest(
-            &reference,
-            format!("read the manifest of {reference}"),
-            &self.work_dir,
-        );
-        let what = format!("the manifest of {reference}");
-        let manifest = match self.ask(&command, &what, None)? {
-            Answer::Output(out) => out,
-            Answer::NotFound(failure) | Answer::Failed { failure, .. } => {
-                version.unreadable(&failure);
-                return Ok((version, false, Vec::new()));
-            }
+        let read_back = request.read_back.iter().find(|known| {
+            repository.place == Place::Pack && known.name == repository.name && known.version == tag
+        });
+        let manifest = match read_back {
+            Some(known) => known.manifest.to_vec(),
+            None => match self.manifest(&reference)? {
+                Ok(out) => out,
+                Err(failure) => {
+                    version.unreadable(&failure);
+                    return Ok((version, false, Vec::new()));
+                }
+            },
         };
         let judged = judge::version(&repository.name, tag, &manifest);
         let mut fixes = judged.fixes.clone();
         version.judged(judged);
-        if deep
+        if request.deep
             && repository.place == Place::Pack
             && let Some(layer) = version.layer.clone()
         {
@@ -318,6 +330,20 @@ impl<'a> Reader<'a> {
         }
         version.conclude(repository.place);
         Ok((version, judge::looks_like_a_pack(&manifest), fixes))
+    }
+
+    /// The manifest under `reference`; `Ok(Err)`: it could not be read.
+    fn manifest(&mut self, reference: &str) -> Result<Result<Vec<u8>, Failure>, Failure> {
+        let command = self.oras.fetch_manifest(
+            reference,
+            format!("read the manifest of {reference}"),
+            &self.work_dir,
+        );
+        let what = format!("the manifest of {reference}");
+        Ok(match self.ask(&command, &what, None)? {
+            Answer::Output(out) => Ok(out),
+            Answer::NotFound(failure) | Answer::Failed { failure, .. } => Err(failure),
+        })
     }
 
     /// `--deep`: the archive downloaded into the private folder, checked,

@@ -36,7 +36,8 @@ pub const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring"
 /// The double's name of each call of a whole push of one pack, after the version probes:
 /// the login, tar, the base-path push, the look-up, the pack push, the two read-backs
 /// (the pack by tag, the base path by digest), then the pack's repository read again as
-/// `packpush list` reads it (its tags, the manifest of its one version).
+/// `packpush list` reads it: its tags (its one version's manifest is the one just read
+/// back, not fetched again).
 pub const ONE_PACK_CALLS: &[&str] = &[
     "login",
     "tar",
@@ -46,7 +47,6 @@ pub const ONE_PACK_CALLS: &[&str] = &[
     "fetch",
     "fetch",
     "tags",
-    "fetch",
 ];
 
 /// The calls of the `--dry-run` script for one pack: the whole push of

@@ -15,7 +15,7 @@ use crate::engine::{self, RunOutcome, Settings};
 use crate::error::{Class, Failure, Warning};
 use crate::fsutil;
 use crate::hints::Wording;
-use crate::listing::{BasePathStatus, Listing, Reader, Request};
+use crate::listing::{BasePathStatus, Listing, ReadBack, Reader, Request};
 use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
 use crate::preflight::{self, Known, Provenance, Ready, password};
@@ -167,8 +167,9 @@ fn push(
 /// The repositories of the packs in the registry after the run, read
 /// again as `packpush list` reads them: what Palette will find there. A
 /// pack found up to date before archiving is left out: the run changed
-/// nothing there, and a re-run of unchanged packs stays cheap.
-/// `Err` only when a signal stopped the reading.
+/// nothing there, and a re-run of unchanged packs stays cheap. The
+/// manifest step 5 read back under each pack's tag is taken as read, not
+/// fetched again. `Err` only when a signal stopped the reading.
 fn registry_view(
     plan: &Plan,
     outcome: &RunOutcome,
@@ -181,9 +182,17 @@ fn registry_view(
         matches!(result.status, PackStatus::Pushed | PackStatus::UpToDate)
             && result.archived != Some(Archived::None)
     });
-    for (pack, _) in in_registry {
+    let mut read_back = Vec::new();
+    for (pack, result) in in_registry {
         if !names.contains(&pack.target.name) {
             names.push(pack.target.name.clone());
+        }
+        if let Some(manifest) = &result.read_back {
+            read_back.push(ReadBack {
+                name: &pack.target.name,
+                version: &pack.target.version,
+                manifest,
+            });
         }
     }
     if names.is_empty() {
@@ -200,6 +209,7 @@ fn registry_view(
         names: &names,
         base_path: Some(BasePathStatus::Present),
         deep: false,
+        read_back: &read_back,
     };
     reader.read(&request).map(Some)
 }
