@@ -28,6 +28,7 @@ pub mod parallel;
 pub mod plan;
 pub mod preflight;
 pub mod process;
+pub mod record;
 pub mod reference;
 pub mod report;
 pub mod retry;
@@ -35,6 +36,7 @@ pub mod secret;
 pub mod signals;
 pub mod tools;
 pub mod ui;
+pub mod units;
 pub mod verify;
 pub mod workdir;
 

@@ -10,7 +10,7 @@ use crate::error::Failure;
 use crate::hints;
 use crate::process::{Command, Outcome, RunError};
 use crate::signals;
-use crate::ui::seconds;
+use crate::units::seconds;
 
 /// What one try of a command came to.
 pub type Tried = Result<Outcome, RunError>;

@@ -7,8 +7,9 @@ use std::time::Duration;
 use crate::error::Warning;
 use crate::plan::Step;
 use crate::process::{Command, Echo};
-use crate::report::{Status, StepRecord};
+use crate::record::{Status, StepRecord};
 use crate::retry::Retry;
+use crate::units::seconds;
 
 /// Events of a run, in the order they happen (from several threads with `--jobs`).
 pub trait Progress: Sync {
@@ -188,8 +189,4 @@ impl Progress for Ui {
     fn retrying(&self, pack: Option<&str>, retry: &Retry<'_>) {
         self.line(&format!("  {}{}", Self::prefix(pack), retry.line()));
     }
-}
-
-pub fn seconds(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::DoctorArgs;
 use crate::error::{Failure, preflight_result};
+use crate::record::Tools;
 use crate::report::Report;
 use crate::tools::{self, oras::Mode};
 use crate::ui::Ui;
@@ -24,7 +25,7 @@ pub fn cmd_doctor(args: DoctorArgs, ui: &Ui) -> (Report, Result<(), Failure>) {
     if let Some(tar) = &found.tar {
         ui.line(&format!("ok   {} at {}", tar.version, tar.program.path));
     }
-    report.tools = found.record();
+    report.tools = Tools::from(&found);
     let result = preflight_result(problems);
     report.finish(result.as_ref().err());
     (report, result)

@@ -11,6 +11,7 @@ use crate::fsutil;
 use crate::listing::{self, Reader, Request};
 use crate::preflight::{self, Provenance, ReadyList, RegistryConfig, password};
 use crate::process::Limits;
+use crate::record::Tools;
 use crate::report::Report;
 use crate::signals;
 use crate::tools::Found;
@@ -39,7 +40,7 @@ fn list(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let ready = preflight::check_list(args, provenance).map_err(|rejected| {
-        report.tools = rejected.tools.record();
+        report.tools = Tools::from(&rejected.tools);
         rejected.failure
     })?;
     announce(&ready, ui, report);
@@ -91,7 +92,7 @@ fn announce(ready: &ReadyList, ui: &Ui, report: &mut Report) {
         oras: Some(ready.oras.clone()),
         tar: None,
     };
-    report.tools = found.record();
+    report.tools = Tools::from(&found);
     if ui.level() == Level::Verbose {
         for line in found.probe_lines() {
             ui.line(&format!("  $ {line}"));

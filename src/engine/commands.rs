@@ -11,10 +11,10 @@ use crate::error::{Class, Failure};
 use crate::hints;
 use crate::plan::{PackPlan, Step, StepKind};
 use crate::process::{self, Command, Echo, Outcome, RunError};
-use crate::report::CommandRecord;
+use crate::record::CommandRecord;
 use crate::retry::{self, Attempts, Retry, Tried, Tries};
 use crate::signals;
-use crate::ui::seconds;
+use crate::units::seconds;
 
 /// How a command that failed ended.
 pub(super) enum Ended<'a> {

@@ -12,18 +12,19 @@ mod recall;
 mod steps;
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::cache::Cache;
 use crate::error::{Class, Failure};
 use crate::hints::Wording;
+use crate::parallel;
 use crate::plan::{PackPlan, Plan, Step};
 use crate::process::Limits;
-use crate::report::{Archived, CommandRecord, PackStatus, Status, StepRecord, millis};
+use crate::record::{Archived, CommandRecord, PackStatus, Status, StepRecord};
 use crate::secret::Secret;
 use crate::signals;
 use crate::ui::Progress;
+use crate::units::millis;
 use crate::verify::Layer;
 use recall::Recalled;
 use steps::Prepared;
@@ -304,31 +305,7 @@ impl Engine<'_> {
         workers: usize,
         work: impl Fn(usize, &PackPlan) -> T + Sync,
     ) -> Vec<Option<T>> {
-        let packs = &self.plan.packs;
-        let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<T>>> = packs.iter().map(|_| Mutex::new(None)).collect();
-        let worker = || {
-            while signals::pending().is_none() {
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(pack) = packs.get(index) else { break };
-                let result = work(index, pack);
-                *results[index].lock().expect("result slot") = Some(result);
-            }
-        };
-        let workers = workers.clamp(1, packs.len().max(1));
-        if workers == 1 {
-            worker();
-        } else {
-            std::thread::scope(|scope| {
-                for _ in 0..workers {
-                    scope.spawn(worker);
-                }
-            });
-        }
-        results
-            .into_iter()
-            .map(|slot| slot.into_inner().unwrap_or(None))
-            .collect()
+        parallel::for_each(&self.plan.packs, workers, work)
     }
 
     /// Announces a step and starts its record.

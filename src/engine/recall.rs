@@ -18,7 +18,7 @@ use crate::cache::{Cache, Known};
 use crate::error::{Class, Failure};
 use crate::pack::fingerprint::Fingerprint;
 use crate::plan::PackPlan;
-use crate::report::CommandRecord;
+use crate::record::CommandRecord;
 
 /// Packs whose fingerprint and look-up are found at the same time, at least.
 pub const AT_ONCE: usize = 4;

@@ -13,7 +13,7 @@ use crate::error::{Class, Failure};
 use crate::hints;
 use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan};
 use crate::process::Command;
-use crate::report::{Archived, PackStatus, Status};
+use crate::record::{Archived, PackStatus, Status};
 use crate::tools::tar;
 use crate::verify::{self, Archiving, Existing, ExpectedLayer, KnownBeforeTar, Layer, ReadBack};
 

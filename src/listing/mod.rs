@@ -17,8 +17,8 @@ use serde::Serialize;
 pub use read::{ReadBack, Reader, Request};
 
 use crate::error::Failure;
+use crate::record::{CommandRecord, ErrorRecord};
 use crate::reference::NAMESPACE;
-use crate::report::{CommandRecord, ErrorRecord};
 use crate::verify::Layer;
 use judge::Judged;
 

@@ -18,13 +18,14 @@ use crate::hints;
 use crate::pack;
 use crate::parallel;
 use crate::process::{self, Command, Echo, Limits, Outcome, RunError};
+use crate::record::{CommandRecord, ErrorRecord};
 use crate::reference;
-use crate::report::{CommandRecord, ErrorRecord};
 use crate::retry::{self, Attempts, Retry, Tried, Tries};
 use crate::secret::Secret;
 use crate::signals;
 use crate::tools::oras::Oras;
-use crate::ui::{Level, Ui, seconds};
+use crate::ui::{Level, Ui};
+use crate::units::seconds;
 use crate::verify::Layer;
 
 /// Reads one registry's project, recording every command.

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::error::Class;
 use crate::pack::Source;
 use crate::pack::fingerprint::View;
-use crate::preflight::{Ready, RegistryConfig};
+use crate::preflight::{PackInput, Ready, RegistryConfig};
 use crate::process::Command;
 use crate::reference::{self, Target};
 use crate::tools::oras::{Oras, Push};
@@ -258,17 +258,6 @@ pub struct Plan {
 
 /// Placeholder shown for the base-path digest before step 3 has run.
 pub const BASE_DIGEST_PLACEHOLDER: &str = "<digest from step 3>";
-
-/// One pack as the preflight resolved it.
-#[derive(Clone, Debug)]
-pub struct PackInput {
-    pub target: Target,
-    pub source: Source,
-    /// A fixed `org.opencontainers.image.created` (`--reproducible`).
-    pub created: Option<String>,
-    /// The time every entry of this pack's archive gets (`--reproducible`).
-    pub fixed_mtime: Option<u64>,
-}
 
 /// One step as people and reports see it: its pack, its header, and the
 /// commands listed under it, in order.

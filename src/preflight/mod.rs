@@ -23,7 +23,6 @@ use crate::cli::{ConnectionArgs, PushArgs};
 use crate::error::{Class, Failure, Problem, Warning, preflight_result};
 use crate::fsutil;
 use crate::pack::Source;
-use crate::plan::PackInput;
 use crate::reference::{self, Target};
 use crate::tools::oras::{self, CaFileProblem, Tls};
 use crate::tools::{self, Found, FoundOras, FoundTar};
@@ -37,6 +36,17 @@ pub enum RegistryConfig {
     Given(Utf8PathBuf),
     /// `--skip-login` alone: oras's default store.
     OrasDefault,
+}
+
+/// One pack as the preflight resolved it.
+#[derive(Clone, Debug)]
+pub struct PackInput {
+    pub target: Target,
+    pub source: Source,
+    /// A fixed `org.opencontainers.image.created` (`--reproducible`).
+    pub created: Option<String>,
+    /// The time every entry of this pack's archive gets (`--reproducible`).
+    pub fixed_mtime: Option<u64>,
 }
 
 /// Everything the preflight established.

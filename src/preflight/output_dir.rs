@@ -8,10 +8,10 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::Checks;
+use super::PackInput;
 use crate::error::Problem;
 use crate::fsutil;
 use crate::pack::Source;
-use crate::plan::PackInput;
 
 pub fn verify(dir: &Utf8Path, packs: &[PackInput], checks: &mut Checks) {
     verify_outside_packs(dir, packs, checks);

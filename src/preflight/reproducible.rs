@@ -6,8 +6,8 @@
 
 use std::time::UNIX_EPOCH;
 
+use super::PackInput;
 use crate::error::Problem;
-use crate::plan::PackInput;
 
 /// The time of `--reproducible` without `SOURCE_DATE_EPOCH`:
 /// 1980-01-01T00:00:00Z, the earliest time every archive format (zip

@@ -1,9 +1,10 @@
 //! A push's report from its plan and how the run went: every planned step
 //! (run, not reached, or planned in a dry run) and every pack's result.
 
-use super::{CommandRecord, PackRecord, PackStatus, Status, StepRecord, millis};
 use crate::engine::PackOutcome;
 use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan, Plan};
+use crate::record::{CommandRecord, PackRecord, PackStatus, Status, StepRecord};
+use crate::units::millis;
 
 /// Every step of the plan as a dry run lists it.
 pub fn planned_steps(plan: &Plan) -> Vec<StepRecord> {

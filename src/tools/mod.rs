@@ -13,7 +13,6 @@ use semver::Version;
 use crate::cli::{OrasArgs, ToolArgs};
 use crate::error::Problem;
 use crate::process::{self, Command, Echo, Limits, Program, RunError};
-use crate::report::{ToolRecord, Tools};
 use crate::signals;
 use oras::Mode;
 
@@ -91,21 +90,6 @@ fn probe_limit(timeout: Option<Duration>) -> Duration {
 }
 
 impl Found {
-    /// The tools as the JSON report records them.
-    pub fn record(&self) -> Tools {
-        Tools {
-            oras: self.oras.as_ref().map(|o| ToolRecord {
-                path: o.program.path.to_string(),
-                version: o.version.to_string(),
-            }),
-            oras_mode: self.oras.as_ref().map(|o| o.mode.name().to_string()),
-            tar: self.tar.as_ref().map(|t| ToolRecord {
-                path: t.program.path.to_string(),
-                version: t.version.clone(),
-            }),
-        }
-    }
-
     /// The probes that ran, as shell lines (for `--verbose`).
     pub fn probe_lines(&self) -> Vec<String> {
         let oras = self.oras.as_ref().map(|o| (&o.program, ORAS_PROBE));
@@ -429,7 +413,7 @@ mod tests {
             }),
             tar: Some(tar("tar (GNU tar) 1.34")),
         };
-        let record = found.record();
+        let record = crate::record::Tools::from(&found);
         assert_eq!(record.oras_mode.as_deref(), Some("strict"));
         assert_eq!(record.tar.unwrap().path, "/usr/bin/tar");
         assert_eq!(

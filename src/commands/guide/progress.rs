@@ -15,10 +15,11 @@ use super::text::fill_text;
 use crate::error::Failure;
 use crate::plan::{Step, StepKind};
 use crate::process::{Command, Echo};
+use crate::record::{Status, StepRecord};
 use crate::reference::NAMESPACE;
-use crate::report::{Status, StepRecord};
 use crate::retry::Retry;
-use crate::ui::{Progress, seconds};
+use crate::ui::Progress;
+use crate::units::seconds;
 
 /// Short names of the steps, with this push's values.
 #[derive(Debug)]

@@ -11,7 +11,8 @@ use crate::error::Failure;
 use crate::listing::render;
 use crate::plan::StepKind;
 use crate::plan::script::word as script_word;
-use crate::report::{PackRecord, PackStatus, Report, Status};
+use crate::record::{PackRecord, PackStatus, Status};
+use crate::report::Report;
 use crate::tools::oras::{Mode, Tls};
 
 /// Where and how text is printed: prompts, plan and progress on stderr, the

@@ -20,7 +20,8 @@ use crate::plan::script::{self, OUT_VAR, WORK_VAR};
 use crate::plan::{Layout, Plan};
 use crate::preflight::{self, Known, Provenance, Ready, password};
 use crate::process::Limits;
-use crate::report::{self, Archived, PackStatus, Report};
+use crate::record::{Archived, PackRecord, PackStatus, Tools};
+use crate::report::{self, Report};
 use crate::secret::Secret;
 use crate::signals;
 use crate::tools::Found;
@@ -94,7 +95,7 @@ fn push(
     let ready = match preflight::check(args, provenance, known) {
         Ok(ready) => ready,
         Err(rejected) => {
-            report.tools = rejected.tools.record();
+            report.tools = Tools::from(&rejected.tools);
             return Err(rejected.failure);
         }
     };
@@ -115,18 +116,8 @@ fn push(
     let several = plan.packs.len() > 1;
     let ui = ui.parallel(args.jobs > 1 && several);
     ui.line(&header(&plan, &ready));
-    let settings = Settings {
-        secret: secret.as_ref(),
-        limits: Limits {
-            total: args.limits.timeout.0,
-            stall: args.limits.stall_timeout.0,
-        },
-        retries: args.limits.retries,
-        jobs: usize::from(args.jobs),
-        overwrite: args.overwrite,
-        progress: supplied.progress.unwrap_or(&ui),
-        wording: supplied.wording,
-    };
+    let progress = supplied.progress.unwrap_or(&ui);
+    let settings = settings(args, secret.as_ref(), progress, supplied.wording);
     let outcome = engine::execute(&plan, &settings);
     for warning in &outcome.warnings {
         ui.warn(warning);
@@ -136,15 +127,7 @@ fn push(
     let kept = workspace.finish(&plan, &outcome);
     report.steps =
         report::with_steps_not_reached(&plan, &outcome.steps, outcome.base_digest.as_deref());
-    report.packs = plan
-        .packs
-        .iter()
-        .zip(&outcome.packs)
-        .zip(&kept.archives)
-        .map(|((pack, result), kept)| {
-            report::pack_record(pack, Some(result), outcome.base_digest.as_deref(), *kept)
-        })
-        .collect();
+    report.packs = pack_records(&plan, &outcome, &kept.archives);
     let (view, interrupted) = match view {
         Ok(view) => (view, None),
         Err(failure) => (None, Some(failure)),
@@ -162,6 +145,39 @@ fn push(
         Some(failure) => Err(failure),
         None => conclusion(&plan, &outcome, &kept.for_failure),
     }
+}
+
+/// The engine's settings: the command line's, with the password, where
+/// the progress goes and how hints name what the person gave.
+fn settings<'a>(
+    args: &PushArgs,
+    secret: Option<&'a Secret>,
+    progress: &'a dyn Progress,
+    wording: Wording,
+) -> Settings<'a> {
+    Settings {
+        secret,
+        limits: Limits {
+            total: args.limits.timeout.0,
+            stall: args.limits.stall_timeout.0,
+        },
+        retries: args.limits.retries,
+        jobs: usize::from(args.jobs),
+        overwrite: args.overwrite,
+        progress,
+        wording,
+    }
+}
+
+/// Every pack's record: how it ended, and whether its archive is kept.
+fn pack_records(plan: &Plan, outcome: &RunOutcome, kept: &[bool]) -> Vec<PackRecord> {
+    let base_digest = outcome.base_digest.as_deref();
+    plan.packs
+        .iter()
+        .zip(&outcome.packs)
+        .zip(kept)
+        .map(|((pack, result), kept)| report::pack_record(pack, Some(result), base_digest, *kept))
+        .collect()
 }
 
 /// The repositories of the packs in the registry after the run, read
@@ -221,7 +237,7 @@ fn announce(ready: &Ready, ui: &Ui, report: &mut Report) {
         oras: Some(ready.oras.clone()),
         tar: Some(ready.tar.clone()),
     };
-    report.tools = found.record();
+    report.tools = Tools::from(&found);
     if ui.level() == Level::Verbose {
         // The preflight's probes ran before any step; show them as run.
         for line in found.probe_lines() {

@@ -5,9 +5,10 @@
 use crate::engine::RunOutcome;
 use crate::listing::{Listing, render};
 use crate::plan::Plan;
-use crate::report::{Archived, PackRecord, PackStatus};
+use crate::record::{Archived, PackRecord, PackStatus};
 use crate::tools::oras::Tls;
-use crate::ui::{Level, Ui, seconds};
+use crate::ui::{Level, Ui};
+use crate::units::seconds;
 
 pub fn print(
     plan: &Plan,
