@@ -17,16 +17,24 @@ pub enum Password {
     Prompt,
 }
 
+/// The password in HARBOR_PASSWORD, the one rule for push and the guide: a
+/// variable that is set but empty counts as unset.
+pub fn from_env() -> Option<Secret> {
+    std::env::var("HARBOR_PASSWORD")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
 /// The password's source; a missing or unusable one is a problem.
 pub fn source(args: &ConnectionArgs, problems: &mut Vec<Problem>) -> Password {
     if args.password_stdin {
         return from_stdin(problems);
     }
-    let variable = std::env::var("HARBOR_PASSWORD").ok();
-    let empty_variable = variable.as_deref() == Some("");
-    if let Some(value) = variable.filter(|v| !v.is_empty()) {
-        return Password::Given(Secret::new(value));
+    if let Some(secret) = from_env() {
+        return Password::Given(secret);
     }
+    let empty_variable = std::env::var_os("HARBOR_PASSWORD").is_some();
     if std::io::stdin().is_terminal() && !args.non_interactive {
         return Password::Prompt;
     }

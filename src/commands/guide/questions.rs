@@ -10,7 +10,7 @@ use crate::cli::GuideArgs;
 use crate::error::{Class, Failure};
 use crate::hints::Wording;
 use crate::pack::{self, Walk};
-use crate::preflight::Provenance;
+use crate::preflight::{Provenance, password};
 use crate::reference;
 use crate::secret::{REDACTED, Secret};
 use crate::signals;
@@ -151,16 +151,13 @@ fn given_username(args: &GuideArgs) -> Option<&str> {
 
 /// As for push: HARBOR_PASSWORD, when set and not empty, is the password.
 fn ask_password(username: &str, host: &str, screen: &Screen) -> Result<Secret, Failure> {
-    if let Some(value) = std::env::var("HARBOR_PASSWORD")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
+    if let Some(secret) = password::from_env() {
         screen.given(
             "Password",
             REDACTED,
             "from the environment variable HARBOR_PASSWORD",
         );
-        return Ok(Secret::new(value));
+        return Ok(secret);
     }
     // The prompt stays on one row: a long user name or host is shortened.
     let question = format!("Password for {username} at {host}");

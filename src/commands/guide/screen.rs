@@ -11,6 +11,7 @@ use crate::error::Failure;
 use crate::listing::render;
 use crate::plan::StepKind;
 use crate::plan::script::word as script_word;
+use crate::preflight::password;
 use crate::record::{PackRecord, PackStatus, Status};
 use crate::report::Report;
 use crate::tools::oras::{Mode, Tls};
@@ -362,7 +363,7 @@ impl Screen {
         }
         if let Some(argv) = argv {
             self.out("");
-            let asks = if std::env::var_os("HARBOR_PASSWORD").is_some() {
+            let asks = if password::from_env().is_some() {
                 "the password comes from HARBOR_PASSWORD"
             } else {
                 "it asks for the password"
