@@ -714,6 +714,32 @@ fn missing_values_and_a_bad_name_are_refused_before_anything_runs() {
 }
 
 #[test]
+fn an_unusable_temporary_folder_is_refused_before_anything_runs() {
+    let mut doubles = Doubles::new();
+    let gone = path_str(&doubles.home().join("no-such-tmp"));
+    doubles.env("TMPDIR", &gone);
+    let run = doubles.run(
+        &[
+            "list".into(),
+            "--registry".into(),
+            "127.0.0.1:5000".into(),
+            "--project".into(),
+            "proj".into(),
+            "--skip-login".into(),
+            "--plain-http".into(),
+            "--oras".into(),
+            double("oras"),
+        ],
+        "",
+    );
+    run.assert_code(3);
+    run.assert_stderr_has("no-such-tmp (TMPDIR) cannot be used: No such file or directory");
+    run.assert_stderr_has("point TMPDIR at a folder you can write to");
+    let labels: Vec<String> = doubles.calls().iter().map(Call::label).collect();
+    assert_eq!(labels, ["oras version"]);
+}
+
+#[test]
 fn a_refused_login_is_exit_4_with_the_hint_and_no_password_anywhere() {
     let registry = Registry::start(false);
     let mut args = real::connection_args("list", &registry.addr(), &registry, &oras_1_3());

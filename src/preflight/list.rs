@@ -1,10 +1,11 @@
 //! The preflight of `packpush list`: oras (list needs no tar), the
-//! registry, the project, the login and the pack names, every problem
+//! registry, the project, the login, the pack names and the temporary
+//! folder (the login and `--deep`'s downloads go there), every problem
 //! reported at once before anything runs.
 
 use super::{
     Checks, Password, Provenance, RegistryConfig, Rejected, password, verify_project,
-    verify_registry, verify_registry_config, verify_tls, verify_username,
+    verify_registry, verify_registry_config, verify_temp_dir, verify_tls, verify_username,
 };
 use crate::cli::ListArgs;
 use crate::error::{Class, Failure, preflight_result};
@@ -46,6 +47,7 @@ pub fn check_list(
     };
     let tls = verify_tls(connection, &mut checks);
     let registry_config = verify_registry_config(connection, &mut checks);
+    verify_temp_dir(&mut checks);
     if let Err(failure) = preflight_result(checks.problems) {
         return Err(Box::new(Rejected {
             failure,
