@@ -78,6 +78,9 @@ pub struct Failure {
     pub details: Vec<String>,
     /// What to do about it.
     pub hints: Vec<String>,
+    /// For the record of the step that failed: what happened, without
+    /// naming the step again (`None`: the message says it).
+    pub note: Option<Box<str>>,
 }
 
 impl Failure {
@@ -87,6 +90,7 @@ impl Failure {
             message: message.into(),
             details: Vec::new(),
             hints: Vec::new(),
+            note: None,
         }
     }
 

@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use camino::Utf8Path;
+
 use crate::error::Failure;
 use crate::hints;
 use crate::process::{Command, Outcome, RunError};
@@ -25,6 +27,31 @@ pub const TIMED_OUT_HINT: &str = "the registry may be overloaded or unreachable 
 pub const STALLED_HINT: &str = "nothing was read or written for that long: the registry (or a proxy \
     on the way) stopped answering; if it is only slow, raise --stall-timeout (or pass \
     --stall-timeout none to wait as long as it takes)";
+
+/// What happened to a command that did not end by itself, said after what
+/// was being done (`step 4 (...): `, `cannot read the tags of ...: `), with
+/// what to do about it. `None` for a signal: each caller words that its
+/// own way, as an interruption of the whole run.
+pub fn stopped_words(
+    error: &RunError,
+    program: &Utf8Path,
+) -> Option<(String, Option<&'static str>)> {
+    match error {
+        RunError::Spawn(e) => Some((format!("could not start {program}: {e}"), None)),
+        RunError::TimedOut(limit) => Some((
+            format!(
+                "ran longer than --timeout {} and was stopped",
+                seconds(*limit)
+            ),
+            Some(TIMED_OUT_HINT),
+        )),
+        RunError::Stalled(limit) => Some((
+            format!("made no progress for {} and was stopped", seconds(*limit)),
+            Some(STALLED_HINT),
+        )),
+        RunError::Interrupted(_) => None,
+    }
+}
 
 /// A try that failed for a transient reason, and the try that follows.
 #[derive(Clone, Copy, Debug)]

@@ -14,7 +14,6 @@ use crate::process::{self, Command, Echo, Outcome, RunError};
 use crate::record::CommandRecord;
 use crate::retry::{self, Attempts, Retry, Tried, Tries};
 use crate::signals;
-use crate::units::seconds;
 
 /// How a command that failed ended.
 pub(super) enum Ended<'a> {
@@ -136,30 +135,27 @@ impl Engine<'_> {
         let class = step.kind.failure_class();
         let (n, purpose) = (step.number, &step.purpose);
         match how {
-            Ended::Stopped(RunError::Spawn(e)) => Failure::new(
-                class,
-                format!("step {n} ({purpose}): could not start {}: {e}", command.program.path),
-            ),
-            Ended::Stopped(RunError::Interrupted(sig)) => Failure::new(
-                Class::Interrupted(sig),
-                format!("interrupted by {} during step {n} ({purpose})", signals::name(sig)),
-            )
-            .detail(format!("registry state: {state}"))
-            .detail("the running command was stopped; temporary files are removed; your files are unchanged"),
-            Ended::Stopped(RunError::TimedOut(limit)) => Failure::new(
-                class,
-                format!("step {n} ({purpose}) ran longer than --timeout {} and was stopped", seconds(limit)),
-            )
-            .detail(format!("command: {}", command.shell_line(true)))
-            .detail(format!("registry state: {state}"))
-            .hint(retry::TIMED_OUT_HINT),
-            Ended::Stopped(RunError::Stalled(limit)) => Failure::new(
-                class,
-                format!("step {n} ({purpose}) made no progress for {} and was stopped", seconds(limit)),
-            )
-            .detail(format!("command: {}", command.shell_line(true)))
-            .detail(format!("registry state: {state}"))
-            .hint(retry::STALLED_HINT),
+            Ended::Stopped(RunError::Interrupted(sig)) => {
+                let by = format!("interrupted by {}", signals::name(sig));
+                let mut failure =
+                    Failure::new(Class::Interrupted(sig), format!("{by} during step {n} ({purpose})"))
+                        .detail(format!("registry state: {state}"))
+                        .detail("the running command was stopped; temporary files are removed; your files are unchanged");
+                failure.note = Some(by.into());
+                failure
+            }
+            Ended::Stopped(error) => {
+                let (what, hint) =
+                    retry::stopped_words(&error, &command.program.path).unwrap_or_default();
+                let failure = in_step(class, step, what);
+                match hint {
+                    None => failure,
+                    Some(hint) => failure
+                        .detail(format!("command: {}", command.shell_line(true)))
+                        .detail(format!("registry state: {state}"))
+                        .hint(hint),
+                }
+            }
             Ended::Exited(outcome) => self.exit_failure(step, command, outcome, state),
         }
     }
@@ -172,15 +168,19 @@ impl Engine<'_> {
         outcome: &Outcome,
         state: &str,
     ) -> Failure {
-        let message = if command.purpose == step.purpose {
-            format!("step {} failed: {}", step.number, step.purpose)
+        let class = step.kind.failure_class();
+        let mut failure = if command.purpose == step.purpose {
+            // The step alone: the command's result says more.
+            let mut failure = Failure::new(
+                class,
+                format!("step {} failed: {}", step.number, step.purpose),
+            );
+            failure.note = Some(outcome.exit.describe().into());
+            failure
         } else {
-            format!(
-                "step {} ({}): {} failed",
-                step.number, step.purpose, command.purpose
-            )
+            in_step(class, step, format!("{} failed", command.purpose))
         };
-        let mut failure = Failure::new(step.kind.failure_class(), message)
+        failure = failure
             .detail(format!("command: {}", command.shell_line(true)))
             .detail(format!("result: {}", outcome.exit.describe()));
         let hidden = self.progress().echo() == Echo::Hidden;
@@ -210,15 +210,25 @@ impl Engine<'_> {
     }
 }
 
+/// A failure of `step`, said "step N (purpose): what"; `what` alone is the
+/// note of the step's own record.
+pub(super) fn in_step(class: Class, step: &Step, what: impl Into<String>) -> Failure {
+    let what = what.into();
+    let mut failure = Failure::new(
+        class,
+        format!("step {} ({}): {what}", step.number, step.purpose),
+    );
+    failure.note = Some(what.into());
+    failure
+}
+
 /// The manifest oras wrote with `--export-manifest`.
 pub(super) fn read_export(path: &Utf8Path, step: &Step) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| {
-        Failure::new(
+        in_step(
             Class::Push,
-            format!(
-                "step {} ({}): oras reported success but wrote no manifest to {path}: {e}",
-                step.number, step.purpose
-            ),
+            step,
+            format!("oras reported success but wrote no manifest to {path}: {e}"),
         )
     })
 }

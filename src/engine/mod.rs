@@ -335,8 +335,8 @@ impl Engine<'_> {
 
     /// Records a step as failed, and hands the failure on.
     fn fail(&self, run: Running<'_>, failure: Failure) -> Failure {
-        let note = failed_note(run.step, &failure);
-        self.end(run, Status::Failed, note);
+        let note = failed_note(&failure);
+        self.end(run, Status::Failed, Some(note));
         failure
     }
 
@@ -385,23 +385,12 @@ impl<'p> Running<'p> {
 /// What a failed step's record says of its failure, without naming the
 /// step again (the record is the step's): "exit status 1", "interrupted by
 /// SIGINT", "the registry does not hold what Palette expects", ...
-fn failed_note(step: &Step, failure: &Failure) -> Option<String> {
-    let message = failure.message.as_str();
-    let named = format!("step {} ({})", step.number, step.purpose);
-    if message == format!("step {} failed: {}", step.number, step.purpose) {
-        // The message is the step alone: the command's result says more.
-        return failure
-            .details
-            .iter()
-            .find_map(|d| d.strip_prefix("result: "))
-            .map(str::to_string);
-    }
-    let rest = message
-        .strip_prefix(&format!("{named}: "))
-        .or_else(|| message.strip_prefix(&format!("{named} ")))
-        .or_else(|| message.strip_suffix(&format!(" during {named}")))
-        .unwrap_or(message);
-    Some(rest.to_string())
+fn failed_note(failure: &Failure) -> String {
+    failure
+        .note
+        .as_deref()
+        .unwrap_or(&failure.message)
+        .to_string()
 }
 
 /// `sha256:0123456789ab`, for notes.
@@ -422,28 +411,14 @@ mod tests {
             purpose: "log in to r".into(),
             skipped: None,
         };
-        let note = |failure: Failure| failed_note(&step, &failure);
-        let exited = Failure::new(Class::Login, "step 1 failed: log in to r")
-            .detail("command: oras login r")
-            .detail("result: exit status 1");
-        assert_eq!(note(exited).as_deref(), Some("exit status 1"));
-        for (message, expected) in [
-            (
-                "step 1 (log in to r): could not start oras: not found",
-                "could not start oras: not found",
-            ),
-            (
-                "step 1 (log in to r) ran longer than --timeout 1.00 s and was stopped",
-                "ran longer than --timeout 1.00 s and was stopped",
-            ),
-            (
-                "interrupted by SIGINT during step 1 (log in to r)",
-                "interrupted by SIGINT",
-            ),
-            ("something else", "something else"),
-        ] {
-            let failure = Failure::new(Class::Login, message);
-            assert_eq!(note(failure).as_deref(), Some(expected), "{message}");
-        }
+        let failure = commands::in_step(Class::Login, &step, "could not start oras: not found");
+        assert_eq!(
+            failure.message,
+            "step 1 (log in to r): could not start oras: not found"
+        );
+        assert_eq!(failed_note(&failure), "could not start oras: not found");
+        // A failure from elsewhere is noted with its message.
+        let other = Failure::new(Class::Other, "something else");
+        assert_eq!(failed_note(&other), "something else");
     }
 }

@@ -3,8 +3,8 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::commands::read_export;
 use super::commands::{Ended, Ran};
+use super::commands::{in_step, read_export};
 use super::recall::Recalled;
 use super::{Engine, PackOutcome, Running, short};
 use crate::cache;
@@ -225,12 +225,10 @@ impl Engine<'_> {
             Err(std::io::Error::other("it is not a regular file"))
         };
         read.map(Some).map_err(|e| {
-            Failure::new(
+            in_step(
                 Class::Archive,
-                format!(
-                    "step {} ({}): {} already exists and cannot be read: {e}",
-                    step.number, step.purpose, pack.archive
-                ),
+                step,
+                format!("{} already exists and cannot be read: {e}", pack.archive),
             )
             .hint("packpush never overwrites a file: move it away, or pass another --output-dir")
         })
@@ -322,14 +320,11 @@ impl Engine<'_> {
             .create_new(true)
             .open(target)
         {
-            return Err(Failure::new(
-                Class::Archive,
-                format!(
-                    "step {} ({}): cannot create {target}: {e}",
-                    step.number, step.purpose
+            return Err(
+                in_step(Class::Archive, step, format!("cannot create {target}: {e}")).hint(
+                    "packpush never overwrites a file: move it away, or pass another --output-dir",
                 ),
-            )
-            .hint("packpush never overwrites a file: move it away, or pass another --output-dir"));
+            );
         }
         let follower = Follower::start(target);
         let result = self
@@ -436,12 +431,11 @@ impl Engine<'_> {
         }
         let refusal = existing.refusal(self.plan.reproducible);
         if let Some(refusal) = refusal.filter(|_| !self.settings.overwrite) {
-            let failure = Failure::new(
+            let failure = in_step(
                 Class::Push,
+                &push.step,
                 format!(
-                    "step {} ({}): the registry {}: {}",
-                    push.step.number,
-                    push.step.purpose,
+                    "the registry {}: {}",
                     refusal.what,
                     pack.target.pack_reference()
                 ),
@@ -515,13 +509,7 @@ impl Engine<'_> {
             verify::judge_readback(&read_back)
                 .map(|layer| (layer, pack_manifest.clone()))
                 .map_err(|problems| {
-                let mut failure = Failure::new(
-                    Class::Verify,
-                    format!(
-                        "step {} ({}): the registry does not hold what Palette expects",
-                        step.number, step.purpose
-                    ),
-                );
+                let mut failure = in_step(Class::Verify, step, "the registry does not hold what Palette expects");
                 for problem in problems {
                     failure = failure.detail(problem);
                 }
@@ -584,11 +572,12 @@ fn beside(archive: &Utf8Path) -> Utf8PathBuf {
 /// never overwritten.
 fn refuse_on_disk(pack: &PackPlan, on_disk: &(String, u64), this: &cache::Known) -> Failure {
     let step = &pack.archive_step.step;
-    Failure::new(
+    in_step(
         Class::Archive,
+        step,
         format!(
-            "step {} ({}): {} already exists and holds another archive than this pack gives",
-            step.number, step.purpose, pack.archive
+            "{} already exists and holds another archive than this pack gives",
+            pack.archive
         ),
     )
     .detail(format!(
@@ -611,23 +600,19 @@ fn check_gzip_output(pack: &PackPlan, tar: &Command, archive: &Utf8Path) -> Resu
         std::fs::File::open(archive).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
     match read {
         Ok(2) if tar::looks_like_gzip(&head) => Ok(()),
-        Ok(_) => Err(Failure::new(
+        Ok(_) => Err(in_step(
             Class::Archive,
-            format!(
-                "step {} ({}): tar exited 0 but {archive} is not a gzip archive",
-                step.number, step.purpose
-            ),
+            step,
+            format!("tar exited 0 but {archive} is not a gzip archive"),
         )
         .detail(format!("command: {}", tar.shell_line(true)))
         .hint(
             "--tar (PACKPUSH_TAR) must be GNU tar or bsdtar; check that the program is a real tar",
         )),
-        Err(e) => Err(Failure::new(
+        Err(e) => Err(in_step(
             Class::Archive,
-            format!(
-                "step {} ({}): tar exited 0 but {archive} cannot be read: {e}",
-                step.number, step.purpose
-            ),
+            step,
+            format!("tar exited 0 but {archive} cannot be read: {e}"),
         )),
     }
 }

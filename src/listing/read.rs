@@ -25,7 +25,6 @@ use crate::secret::Secret;
 use crate::signals;
 use crate::tools::oras::Oras;
 use crate::ui::{Level, Ui};
-use crate::units::seconds;
 use crate::verify::Layer;
 
 /// Reads one registry's project, recording every command.
@@ -466,29 +465,22 @@ impl<'a> Reader<'a> {
 
 /// A read that could not start or was stopped by a time limit.
 fn stopped(command: &Command, what: &str, error: RunError) -> Failure {
-    let failure = |message: String| {
-        Failure::new(Class::Verify, message)
-            .detail(format!("command: {}", command.shell_line(true)))
+    let (message, hint) = match (&error, retry::stopped_words(&error, &command.program.path)) {
+        (RunError::Interrupted(sig), _) => (
+            format!(
+                "interrupted by {} while reading {what}",
+                signals::name(*sig)
+            ),
+            None,
+        ),
+        (_, Some((happened, hint))) => (format!("cannot read {what}: {happened}"), hint),
+        (_, None) => (format!("cannot read {what}"), None),
     };
-    match error {
-        RunError::Spawn(e) => failure(format!(
-            "cannot read {what}: could not start {}: {e}",
-            command.program.path
-        )),
-        RunError::TimedOut(limit) => failure(format!(
-            "reading {what} took longer than --timeout {} and was stopped",
-            seconds(limit)
-        ))
-        .hint(retry::TIMED_OUT_HINT),
-        RunError::Stalled(limit) => failure(format!(
-            "reading {what} made no progress for {} and was stopped",
-            seconds(limit)
-        ))
-        .hint(retry::STALLED_HINT),
-        RunError::Interrupted(sig) => failure(format!(
-            "interrupted by {} while reading {what}",
-            signals::name(sig)
-        )),
+    let failure = Failure::new(Class::Verify, message)
+        .detail(format!("command: {}", command.shell_line(true)));
+    match hint {
+        Some(hint) => failure.hint(hint),
+        None => failure,
     }
 }
 
