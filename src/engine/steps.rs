@@ -14,7 +14,7 @@ use crate::hints;
 use crate::plan::{BASE_DIGEST_PLACEHOLDER, PackPlan};
 use crate::process::Command;
 use crate::record::{Archived, PackStatus, Status};
-use crate::tools::tar;
+use crate::tools::tar::looks_like_gzip;
 use crate::verify::{self, Archiving, Existing, ExpectedLayer, KnownBeforeTar, Layer, ReadBack};
 
 /// Where the archive's digest comes from: hashed while tar wrote it, or
@@ -599,7 +599,7 @@ fn check_gzip_output(pack: &PackPlan, tar: &Command, archive: &Utf8Path) -> Resu
     let read =
         std::fs::File::open(archive).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
     match read {
-        Ok(2) if tar::looks_like_gzip(&head) => Ok(()),
+        Ok(2) if looks_like_gzip(&head) => Ok(()),
         Ok(_) => Err(in_step(
             Class::Archive,
             step,

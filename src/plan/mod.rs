@@ -27,7 +27,7 @@ use crate::preflight::{PackInput, Ready, RegistryConfig};
 use crate::process::Command;
 use crate::reference::{self, Target};
 use crate::tools::oras::{Oras, Push};
-use crate::tools::tar::{self, Tar};
+use crate::tools::tar::{Archive as ArchiveToMake, Tar};
 
 /// The steps of the documented procedure, in their documented order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -469,7 +469,7 @@ fn archive_step(
     match &input.source {
         Source::Folder(dir) => {
             let archive = layout.output_dir.join(input.target.archive_name());
-            let tar = tools.tar.create(tar::Archive {
+            let tar = tools.tar.create(ArchiveToMake {
                 archive: &archive,
                 folder_name: &dir.folder_name,
                 parent: &dir.parent,

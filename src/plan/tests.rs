@@ -1,3 +1,6 @@
+//! Unit tests of the plan: the steps and commands a set of inputs gives (their order,
+//! which are read-only, where each runs), one pack and several, with and without a login.
+
 use semver::Version;
 
 use super::*;

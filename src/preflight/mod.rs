@@ -414,3 +414,72 @@ fn fix_times(inputs: &mut [PackInput], tar: Option<&FoundTar>, checks: &mut Chec
     let source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     reproducible::fix_times(inputs, source_date_epoch.as_deref(), &mut checks.problems)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pack::PackDir;
+
+    fn resolved(folder: &str, name: &str, version: &str) -> packs::Resolved {
+        packs::Resolved {
+            source: Source::Folder(PackDir {
+                given: folder.into(),
+                path: format!("/src/{folder}").into(),
+                folder_name: folder.into(),
+                parent: "/src".into(),
+            }),
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn targets_wait_for_the_registry_and_the_project() {
+        let mut checks = Checks::default();
+        let none = targets(
+            None,
+            Some("proj"),
+            vec![resolved("a", "a", "1.0.0")],
+            &mut checks,
+        );
+        assert!(none.is_empty());
+        let inputs = targets(
+            Some("r:5000"),
+            Some("proj"),
+            vec![resolved("a", "a", "1.0.0"), resolved("b", "b", "2.0.0")],
+            &mut checks,
+        );
+        let references: Vec<String> = inputs.iter().map(|i| i.target.pack_reference()).collect();
+        assert_eq!(
+            references,
+            [
+                "r:5000/proj/spectro-packs/archive/a:1.0.0",
+                "r:5000/proj/spectro-packs/archive/b:2.0.0"
+            ]
+        );
+        assert!(checks.problems.is_empty());
+    }
+
+    #[test]
+    fn a_reference_given_by_two_sources_is_one_problem_naming_both() {
+        let mut checks = Checks::default();
+        let inputs = targets(
+            Some("r:5000"),
+            Some("proj"),
+            vec![
+                resolved("a", "a", "1.0.0"),
+                resolved("a-copy", "a", "1.0.0"),
+                resolved("b", "b", "1.0.0"),
+            ],
+            &mut checks,
+        );
+        verify_each_pushed_once(&inputs, &mut checks);
+        assert_eq!(checks.problems.len(), 1, "{:?}", checks.problems);
+        let problem = &checks.problems[0];
+        assert_eq!(
+            problem.what,
+            "r:5000/proj/spectro-packs/archive/a:1.0.0 would be pushed twice: from /src/a and from /src/a-copy"
+        );
+        assert!(problem.fix.contains("pass each pack once"));
+    }
+}

@@ -351,3 +351,39 @@ impl Identity<'_> {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_given_twice_or_under_two_names_is_pushed_once_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap();
+        std::fs::create_dir(root.join("pack")).unwrap();
+        std::fs::create_dir(root.join("other")).unwrap();
+        std::os::unix::fs::symlink(root.join("pack"), root.join("link")).unwrap();
+        let mut checks = Checks::default();
+        let given = vec![
+            root.join("pack"),
+            root.join("other"),
+            root.join("pack"),
+            root.join("link"),
+        ];
+        let unique = once(given, "folder", &mut checks);
+        assert_eq!(unique, [root.join("pack"), root.join("other")]);
+        let warnings: Vec<String> = checks.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            [
+                format!("'{}' was given twice: it is pushed once", root.join("pack")),
+                format!(
+                    "'{}' and '{}' are the same folder: it is pushed once",
+                    root.join("link"),
+                    root.join("pack")
+                ),
+            ]
+        );
+        assert!(checks.problems.is_empty());
+    }
+}
