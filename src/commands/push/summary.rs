@@ -164,3 +164,23 @@ fn tls_fields(tls: &Tls) -> String {
             .to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn palette_is_told_how_to_reach_the_registry_as_packpush_did() {
+        assert_eq!(
+            tls_fields(&Tls::CaFile("/etc/harbor/ca.pem".into())),
+            "CA certificate: upload /etc/harbor/ca.pem   Insecure Skip TLS Verify: off"
+        );
+        let insecure = tls_fields(&Tls::Insecure);
+        assert!(
+            insecure.starts_with("Insecure Skip TLS Verify: on (its certificate was not verified"),
+            "{insecure}"
+        );
+        assert!(tls_fields(&Tls::PlainHttp).starts_with("Plain HTTP here: no CA certificate"));
+        assert!(tls_fields(&Tls::Verify).starts_with("CA certificate: none needed"));
+    }
+}
