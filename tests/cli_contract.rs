@@ -16,12 +16,16 @@ use common::packs::copy_dir;
 const PASSWORD: &str = "Harbor12345";
 
 /// What the doubles were asked to do, after the version probes: `oras login`, `tar`, ...
+/// The calls of the run after the version probes; the read of the repository's tags, which
+/// runs beside step 5's read-backs, taken last.
 fn steps_run(sandbox: &Sandbox) -> Vec<String> {
-    calls(sandbox)
+    let (tags, mut steps): (Vec<String>, Vec<String>) = calls(sandbox)
         .into_iter()
         .map(|c| c.call)
         .filter(|call| call != "version")
-        .collect()
+        .partition(|call| call == "tags");
+    steps.extend(tags);
+    steps
 }
 
 /// `push hello-world` through the doubles with `args` (no registry, project, user or

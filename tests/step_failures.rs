@@ -72,6 +72,7 @@ fn label(call: &str) -> &'static str {
         "tar" => "tar",
         "push-base" | "push-pack" => "oras push",
         "fetch" => "oras manifest fetch",
+        "tags" => "oras repo tags",
         other => panic!("no label for the call {other:?}"),
     }
 }
@@ -304,7 +305,7 @@ step_failures! {
         output_dir: false,
         exit: 7,
         step: 5,
-        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch"],
+        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch", "tags"],
         failed: &[(3, "fetch"), (5, "fetch")],
         reads_pack: &[3, 5],
         says: &["manifest fetch --plain-http"],
@@ -319,7 +320,7 @@ step_failures! {
         output_dir: false,
         exit: 7,
         step: 5,
-        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch", "fetch"],
+        calls: &["login", "tar", "push-base", "fetch", "push-pack", "fetch", "fetch", "tags"],
         failed: &[],
         reads_pack: &[3, 5],
         says: &["artifactType"],
@@ -356,6 +357,7 @@ step_failures! {
         step: 5,
         calls: &[
             "login", "tar", "push-base", "fetch", "push-pack", "fetch", "fetch", "fetch", "fetch",
+            "tags",
         ],
         failed: &[(5, "verify"), (6, "verify"), (7, "verify"), (8, "verify")],
         reads_pack: &[3, 5, 6, 7, 8],

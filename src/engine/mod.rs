@@ -70,6 +70,16 @@ pub struct PackOutcome {
     pub duration: Duration,
     /// The manifest step 5 read back under the pack's tag.
     pub read_back: Option<Vec<u8>>,
+    /// The repository's tags, read beside step 5 for the closing view.
+    pub view_tags: Option<TagsRead>,
+}
+
+/// The tags of a pack's repository as read beside step 5: the command's
+/// record, and its output when it answered.
+#[derive(Clone, Debug)]
+pub struct TagsRead {
+    pub record: CommandRecord,
+    pub output: Option<Vec<u8>>,
 }
 
 impl PackOutcome {
@@ -83,6 +93,7 @@ impl PackOutcome {
             archived: None,
             duration: Duration::ZERO,
             read_back: None,
+            view_tags: None,
         }
     }
 
@@ -279,6 +290,7 @@ impl Engine<'_> {
                     outcome.manifest_digest = Some(pushed.manifest_digest);
                     outcome.layer = Some(pushed.layer);
                     outcome.read_back = Some(pushed.read_back);
+                    outcome.view_tags = pushed.tags;
                 }
                 Err(failed) => {
                     stopped = stopped.or_else(|| interruption(&failed.failure));

@@ -6,7 +6,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::commands::{Ended, Ran};
 use super::commands::{in_step, read_export};
 use super::recall::Recalled;
-use super::{Engine, PackOutcome, Running, short};
+use super::{Engine, PackOutcome, Running, TagsRead, short};
 use crate::cache;
 use crate::digest::{self, Follower};
 use crate::error::{Class, Failure};
@@ -93,7 +93,12 @@ pub(super) struct Pushed {
     pub layer: Layer,
     /// The manifest step 5 read back under the pack's tag.
     pub read_back: Vec<u8>,
+    /// The repository's tags, read beside step 5.
+    pub tags: Option<TagsRead>,
 }
+
+/// What step 5 found: the layer, and the manifest read back.
+type Verified = (Layer, Vec<u8>);
 
 /// A pack that failed, with its manifest digest when the push itself worked.
 pub(super) struct PackFailed {
@@ -384,17 +389,17 @@ impl Engine<'_> {
         base_digest: &str,
     ) -> Result<Pushed, PackFailed> {
         let (status, manifest_digest, archive) = self.push_pack(pack, hashing)?;
-        let (layer, read_back) = self
-            .verify(pack, &manifest_digest, base_digest, &archive)
-            .map_err(|failure| PackFailed {
-                failure,
-                manifest_digest: Some(manifest_digest.clone()),
-            })?;
+        let (verified, tags) = self.verify(pack, &manifest_digest, base_digest, &archive);
+        let (layer, read_back) = verified.map_err(|failure| PackFailed {
+            failure,
+            manifest_digest: Some(manifest_digest.clone()),
+        })?;
         Ok(Pushed {
             status,
             manifest_digest,
             layer,
             read_back,
+            tags,
         })
     }
 
@@ -481,23 +486,33 @@ impl Engine<'_> {
     }
 
     /// Step 5: the pack's manifest read back (and the base path's, by the
-    /// first pack that gets here: the others wait for it), judged. Returns
-    /// the layer and the manifest read back.
+    /// first pack that gets here: the others wait for it), judged: the
+    /// layer and the manifest read back. Beside it, the repository's tags
+    /// are read for the view the push ends with.
     fn verify(
         &self,
         pack: &PackPlan,
         manifest_digest: &str,
         base_digest: &str,
         archive: &Archive,
-    ) -> Result<(Layer, Vec<u8>), Failure> {
+    ) -> (Result<Verified, Failure>, Option<TagsRead>) {
         let step = &pack.verify.step;
         let mut run = self.begin(Some(pack), step);
-        let read = self
-            .exec(&mut run, &pack.verify.fetch)
-            .and_then(|pack_out| {
-                let base = self.read_base_once(&mut run, base_digest)?;
-                Ok((pack_out.stdout, base))
-            });
+        let mut tags_run = Running::new(Some(pack), step);
+        let (read, tags) = std::thread::scope(|scope| {
+            let tags = scope.spawn(|| self.read_tags(&mut tags_run, pack));
+            let read = self
+                .exec(&mut run, &pack.verify.fetch)
+                .and_then(|pack_out| {
+                    let base = self.read_base_once(&mut run, base_digest)?;
+                    Ok((pack_out.stdout, base))
+                });
+            (read, tags.join().expect("the read of the tags"))
+        });
+        let tags = tags_run.commands.pop().map(|record| TagsRead {
+            record,
+            output: tags,
+        });
         let judged = read.and_then(|(pack_manifest, base_manifest)| {
             let read_back = ReadBack {
                 pack_manifest: &pack_manifest,
@@ -519,9 +534,26 @@ impl Engine<'_> {
                 )
             })
         });
-        self.close(run, judged, |_| {
+        // A pack that fails here is left out of the view: the read of its
+        // tags is then one of the step's commands, as it ran during it.
+        let tags = match (&judged, tags) {
+            (Err(_), Some(tags)) => {
+                run.commands.push(tags.record);
+                None
+            }
+            (_, tags) => tags,
+        };
+        let verified = self.close(run, judged, |_| {
             Some("manifest shape, layer digest, size and title match".into())
-        })
+        });
+        (verified, tags)
+    }
+
+    /// The tags of the pack's repository (a read-only look-up, said only
+    /// with `--verbose`); `None` when they could not be read.
+    fn read_tags(&self, run: &mut Running<'_>, pack: &PackPlan) -> Option<Vec<u8>> {
+        let outcome = self.look_up(run, &pack.verify.tags).ok()?;
+        outcome.exit.success().then_some(outcome.stdout)
     }
 
     /// The base path's manifest, read back once a run: by the first pack to

@@ -58,12 +58,15 @@ pub struct Request<'a> {
     pub read_back: &'a [ReadBack<'a>],
 }
 
-/// A manifest a push read back a moment ago: pack `name`, tag `version`.
+/// A manifest a push read back a moment ago: pack `name`, tag `version`;
+/// and the tags of its repository, read beside it (the command's record,
+/// and its output when it answered).
 #[derive(Clone, Copy, Debug)]
 pub struct ReadBack<'a> {
     pub name: &'a str,
     pub version: &'a str,
     pub manifest: &'a [u8],
+    pub tags: Option<(&'a CommandRecord, Option<&'a [u8]>)>,
 }
 
 /// What one read came to.
@@ -249,6 +252,9 @@ impl<'a> Reader<'a> {
     ) -> Result<(RepositoryRecord, Vec<&'static str>), Failure> {
         let repository = self.repository_path(&target);
         let mut record = RepositoryRecord::new(&target, &repository);
+        if let Some(tags) = self.tags_read_by_the_push(&target, request) {
+            return self.versions(record, tags, request);
+        }
         let command = self.oras.list_tags(
             &repository,
             format!("list the tags of {repository}"),
@@ -267,6 +273,44 @@ impl<'a> Reader<'a> {
                 return Ok((record, Vec::new()));
             }
         };
+        self.versions(record, tags, request)
+    }
+
+    /// The tags a push read beside its read-backs of this pack (each such
+    /// read is recorded among the listing's commands): `None` when there
+    /// are none, or one of them did not answer.
+    fn tags_read_by_the_push(
+        &mut self,
+        target: &Target,
+        request: &Request<'_>,
+    ) -> Option<Vec<String>> {
+        if target.place != Place::Pack {
+            return None;
+        }
+        let reads: Vec<_> = request
+            .read_back
+            .iter()
+            .filter(|known| known.name == target.name)
+            .filter_map(|known| known.tags)
+            .collect();
+        self.commands
+            .extend(reads.iter().map(|(command, _)| (*command).clone()));
+        let outputs: Option<Vec<&[u8]>> = reads.iter().map(|(_, output)| *output).collect();
+        let listed: Vec<String> = outputs?
+            .iter()
+            .map(|output| String::from_utf8_lossy(output).into_owned())
+            .collect();
+        (!reads.is_empty()).then(|| judge::sorted_tags(&listed.join("\n")))
+    }
+
+    /// Every version under `tags`, in version order, and what the
+    /// repository comes to.
+    fn versions(
+        &mut self,
+        mut record: RepositoryRecord,
+        tags: Vec<String>,
+        request: &Request<'_>,
+    ) -> Result<(RepositoryRecord, Vec<&'static str>), Failure> {
         let mut fixes = Vec::new();
         let mut pack_like = false;
         for tag in tags {

@@ -183,6 +183,10 @@ pub struct PushStep {
 pub struct VerifyStep {
     pub step: Step,
     pub fetch: Command,
+    /// The tags of the pack's repository, read beside `fetch` for the view
+    /// a push ends with (as `packpush list` reads them). Not part of the
+    /// procedure: the dry run and its script leave it out.
+    pub tags: Command,
 }
 
 /// One pack's part of the plan.
@@ -441,10 +445,16 @@ fn pack_plan(tools: &Builders, layout: &Layout, index: usize, input: &PackInput)
         manifest,
     };
     let purpose = format!("verify what the registry holds for {reference}");
+    let repository = target.pack_repository();
     let verify = VerifyStep {
         fetch: tools
             .oras
             .fetch_manifest(&reference, purpose.clone(), &layout.work_dir),
+        tags: tools.oras.list_tags(
+            &repository,
+            format!("list the tags of {repository}"),
+            &layout.work_dir,
+        ),
         step: Step::new(StepKind::Verify, purpose),
     };
     PackPlan {

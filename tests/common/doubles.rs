@@ -35,9 +35,9 @@ pub const MONITORING_REPO: &str = "proj/spectro-packs/archive/sample-monitoring"
 
 /// The double's name of each call of a whole push of one pack, after the version probes:
 /// the login, tar, the base-path push, the look-up, the pack push, the two read-backs
-/// (the pack by tag, the base path by digest), then the pack's repository read again as
-/// `packpush list` reads it: its tags (its one version's manifest is the one just read
-/// back, not fetched again).
+/// (the pack by tag, the base path by digest), then the pack's repository as `packpush list`
+/// reads it: its tags (read beside the read-backs, listed last by [`Doubles::steps`]; its one
+/// version's manifest is the one just read back, not fetched again).
 pub const ONE_PACK_CALLS: &[&str] = &[
     "login",
     "tar",
@@ -52,6 +52,24 @@ pub const ONE_PACK_CALLS: &[&str] = &[
 /// The calls of the `--dry-run` script for one pack: the whole push of
 /// [`ONE_PACK_CALLS`] without the closing view, which the script does not print.
 pub const SCRIPT_CALLS: &[&str] = ONE_PACK_CALLS.split_at(7).0;
+
+/// The calls of a run with the view's reads of the repositories' tags moved to the end, in
+/// their own order. A push reads a pack's tags beside step 5's read-backs (for the view it
+/// ends with), so where they fall among those is up to the scheduler; the procedure's own
+/// calls keep their order. Each such read came after the base path was pushed.
+fn view_reads_last(steps: Vec<Call>) -> Vec<Call> {
+    let base = steps.iter().position(|c| c.call == "push-base");
+    for (at, call) in steps.iter().enumerate().filter(|(_, c)| c.call == "tags") {
+        assert!(
+            base.is_some_and(|base| base < at),
+            "a read of the tags before the base path was pushed: {call:#?}"
+        );
+    }
+    let (tags, mut others): (Vec<Call>, Vec<Call>) =
+        steps.into_iter().partition(|c| c.call == "tags");
+    others.extend(tags);
+    others
+}
 
 /// The folder of the doubles.
 pub fn doubles_dir() -> PathBuf {
@@ -251,7 +269,7 @@ impl Doubles {
             steps.iter().all(|c| !c.is_probe()),
             "a version probe after the first step: {calls:#?}"
         );
-        calls.into_iter().skip(first_step).collect()
+        view_reads_last(calls.into_iter().skip(first_step).collect())
     }
 
     /// `oras login`, `tar`, ... of every step's call.

@@ -184,8 +184,8 @@ fn pack_records(plan: &Plan, outcome: &RunOutcome, kept: &[bool]) -> Vec<PackRec
 /// again as `packpush list` reads them: what Palette will find there. A
 /// pack found up to date before archiving is left out: the run changed
 /// nothing there, and a re-run of unchanged packs stays cheap. The
-/// manifest step 5 read back under each pack's tag is taken as read, not
-/// fetched again. `Err` only when a signal stopped the reading.
+/// manifest step 5 read back under each pack's tag, and the tags read
+/// beside it, are taken as read, not read again. `Err` only when a signal stopped the reading.
 fn registry_view(
     plan: &Plan,
     outcome: &RunOutcome,
@@ -208,6 +208,10 @@ fn registry_view(
                 name: &pack.target.name,
                 version: &pack.target.version,
                 manifest,
+                tags: result
+                    .view_tags
+                    .as_ref()
+                    .map(|tags| (&tags.record, tags.output.as_deref())),
             });
         }
     }
