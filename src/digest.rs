@@ -49,20 +49,32 @@ pub struct Follower {
 }
 
 impl Follower {
-    /// Starts hashing `path`, which must exist already.
-    pub fn start(path: &Utf8Path) -> std::io::Result<Follower> {
-        let file = std::fs::File::open(path)?;
+    /// Starts hashing `path`, which the writer may not have created yet:
+    /// the file is awaited until it appears or the writer has finished.
+    pub fn start(path: &Utf8Path) -> Follower {
+        let path = path.to_owned();
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer_done = std::sync::Arc::clone(&done);
         let thread = std::thread::spawn(move || {
-            stream(file, || {
-                !writer_done.load(std::sync::atomic::Ordering::SeqCst)
-            })
+            let finished = || writer_done.load(std::sync::atomic::Ordering::SeqCst);
+            let file = loop {
+                // Asked before opening: once the writer is done, a missing
+                // file will not come.
+                let over = finished();
+                match std::fs::File::open(&path) {
+                    Ok(file) => break file,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && !over => {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            stream(file, || !finished())
         });
-        Ok(Follower {
+        Follower {
             done,
             thread: Some(thread),
-        })
+        }
     }
 
     /// Says the writer has finished and waits for the digest and size.
@@ -109,7 +121,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = Utf8Path::from_path(dir.path()).unwrap().join("growing");
         let mut file = std::fs::File::create(&path).unwrap();
-        let follower = Follower::start(&path).unwrap();
+        let follower = Follower::start(&path);
         let mut all = Vec::new();
         for i in 0..50u8 {
             let chunk = vec![i; 10_000];
@@ -124,5 +136,32 @@ mod tests {
             follower.finish().unwrap(),
             (of_bytes(&all), all.len() as u64)
         );
+    }
+
+    #[test]
+    fn follower_waits_for_the_writer_to_create_the_file() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8Path::from_path(dir.path()).unwrap().join("later");
+        let follower = Follower::start(&path);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.write_all(b"written after the follower started")
+            .unwrap();
+        drop(file);
+        assert_eq!(
+            follower.finish().unwrap(),
+            (of_bytes(b"written after the follower started"), 34)
+        );
+    }
+
+    #[test]
+    fn a_file_the_writer_never_made_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8Path::from_path(dir.path()).unwrap().join("never");
+        let follower = Follower::start(&path);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let error = follower.finish().unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
     }
 }

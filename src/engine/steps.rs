@@ -309,9 +309,13 @@ impl Engine<'_> {
         }
     }
 
-    /// Runs tar into `target`, claimed first (O_EXCL: a file that appeared
-    /// since the preflight is never overwritten, and a partial archive is
-    /// ours to remove), hashing alongside.
+    /// Runs tar into `target`, hashing alongside. In `--output-dir` the
+    /// name is claimed first (O_EXCL: a file that appeared since the
+    /// preflight is never overwritten, and a partial archive is ours to
+    /// remove). In the run's own private folder nothing else can appear,
+    /// and tar creates the file itself: an empty file that tar truncates
+    /// makes ext4 write the whole archive to disk as tar closes it, which
+    /// stalls the run's next commands.
     fn run_tar(
         &self,
         run: &mut Running<'_>,
@@ -320,10 +324,11 @@ impl Engine<'_> {
         target: &Utf8Path,
     ) -> Result<Hashing, Failure> {
         let step = run.step;
-        if let Err(e) = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(target)
+        if self.plan.archives_kept
+            && let Err(e) = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(target)
         {
             return Err(
                 in_step(Class::Archive, step, format!("cannot create {target}: {e}")).hint(
@@ -335,13 +340,10 @@ impl Engine<'_> {
         let result = self
             .exec(run, tar)
             .and_then(|_| check_gzip_output(pack, tar, target));
-        match (result, follower) {
-            (Ok(()), Ok(follower)) => Ok(Hashing::Following(follower)),
-            (Ok(()), Err(e)) => Ok(Hashing::Done(Err(e))),
-            (Err(failure), follower) => {
-                if let Ok(follower) = follower {
-                    let _ = follower.finish();
-                }
+        match result {
+            Ok(()) => Ok(Hashing::Following(follower)),
+            Err(failure) => {
+                let _ = follower.finish();
                 let _ = std::fs::remove_file(target);
                 Err(failure.detail(format!("the partial archive {target} was removed")))
             }
