@@ -7,9 +7,9 @@ use camino::Utf8Path;
 
 use crate::cli::ListArgs;
 use crate::error::{Class, Failure, Warning};
-use crate::fsutil;
+
 use crate::listing::{self, Reader, Request};
-use crate::preflight::{self, Provenance, ReadyList, RegistryConfig, password};
+use crate::preflight::{self, Provenance, ReadyList, password};
 use crate::process::Limits;
 use crate::record::Tools;
 use crate::report::Report;
@@ -111,19 +111,7 @@ fn announce(ready: &ReadyList, ui: &Ui, report: &mut Report) {
 /// the private folder unless the user named a file (or `--skip-login`
 /// uses oras's own store).
 fn oras(ready: &ReadyList, work_dir: &Utf8Path) -> Result<Oras, Failure> {
-    let registry_config = match &ready.registry_config {
-        RegistryConfig::Private => {
-            let file = work_dir.join("registry-config.json");
-            fsutil::create_private_file(&file, b"{}")?;
-            Some(file)
-        }
-        RegistryConfig::Given(file) => Some(file.clone()),
-        RegistryConfig::OrasDefault => None,
-    };
-    Ok(Oras {
-        program: ready.oras.program.clone(),
-        mode: ready.oras.mode,
-        tls: ready.tls.clone(),
-        registry_config,
-    })
+    ready.registry_config.prepare(work_dir)?;
+    let registry_config = ready.registry_config.file(work_dir);
+    Ok(ready.oras.commands(&ready.tls, registry_config))
 }

@@ -430,37 +430,30 @@ mod tests {
     #[test]
     fn an_archive_that_breaks_a_pack_rule_is_not_usable_and_its_warnings_are_kept() {
         let layer = layer();
-        let findings = Findings {
-            errors: vec![Problem::new("logo.png is missing", "add a PNG logo")],
-            warnings: vec!["addonType 'odd' is unusual".into()],
+        let warning = "addonType 'odd' is unusual".to_string();
+        let judged = |errors: Vec<Problem>| {
+            archive(Downloaded {
+                name: "a",
+                tag: "1.0.0",
+                layer: &layer,
+                digest: "sha256:aa",
+                size: 10,
+                contents: Ok((
+                    pack_json("a", "1.0.0"),
+                    Findings {
+                        errors,
+                        warnings: vec![warning.clone()],
+                    },
+                )),
+            })
         };
-        let (record, fixes) = archive(Downloaded {
-            name: "a",
-            tag: "1.0.0",
-            layer: &layer,
-            digest: "sha256:aa",
-            size: 10,
-            contents: Ok((pack_json("a", "1.0.0"), findings)),
-        });
+        let (record, fixes) = judged(vec![Problem::new("logo.png is missing", "add a PNG logo")]);
         assert!(!record.ok);
         assert_eq!(record.problems, ["logo.png is missing"]);
-        assert_eq!(record.warnings, ["addonType 'odd' is unusual"]);
+        assert_eq!(record.warnings, std::slice::from_ref(&warning));
         assert_eq!(fixes, [FIX_ARCHIVE]);
         // Warnings alone leave it usable.
-        let (record, fixes) = archive(Downloaded {
-            name: "a",
-            tag: "1.0.0",
-            layer: &layer,
-            digest: "sha256:aa",
-            size: 10,
-            contents: Ok((
-                pack_json("a", "1.0.0"),
-                Findings {
-                    errors: Vec::new(),
-                    warnings: vec!["addonType 'odd' is unusual".into()],
-                },
-            )),
-        });
+        let (record, fixes) = judged(Vec::new());
         assert!(record.ok && fixes.is_empty(), "{record:#?}");
     }
 }

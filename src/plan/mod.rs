@@ -230,10 +230,6 @@ impl Layout {
     fn pack_manifest(&self, index: usize) -> Utf8PathBuf {
         self.work_dir.join(format!("pack-{index}-manifest.json"))
     }
-
-    fn private_registry_config(&self) -> Utf8PathBuf {
-        self.work_dir.join("registry-config.json")
-    }
 }
 
 /// The whole push, before it runs.
@@ -283,18 +279,9 @@ struct Builders {
 impl Plan {
     /// The plan of what the preflight established, its files in `layout`.
     pub fn build(ready: &Ready, layout: &Layout) -> Plan {
-        let registry_config = match &ready.registry_config {
-            RegistryConfig::Private => Some(layout.private_registry_config()),
-            RegistryConfig::Given(path) => Some(path.clone()),
-            RegistryConfig::OrasDefault => None,
-        };
+        let registry_config = ready.registry_config.file(&layout.work_dir);
         let tools = Builders {
-            oras: Oras {
-                program: ready.oras.program.clone(),
-                mode: ready.oras.mode,
-                tls: ready.tls.clone(),
-                registry_config,
-            },
+            oras: ready.oras.commands(&ready.tls, registry_config.clone()),
             tar: Tar {
                 program: ready.tar.program.clone(),
                 compress_program: ready.compress_program.clone(),
@@ -312,8 +299,8 @@ impl Plan {
             registry: ready.registry.clone(),
             project: ready.project.clone(),
             oras: tools.oras.clone(),
-            private_login: (ready.registry_config == RegistryConfig::Private)
-                .then(|| layout.private_registry_config()),
+            private_login: registry_config
+                .filter(|_| ready.registry_config == RegistryConfig::Private),
             login: login_step(&tools, &ready.registry, ready.username.as_deref(), layout),
             base: base_step(
                 &tools,

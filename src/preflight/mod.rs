@@ -38,6 +38,30 @@ pub enum RegistryConfig {
     OrasDefault,
 }
 
+impl RegistryConfig {
+    /// The file oras is given with `--registry-config` by a run whose
+    /// private folder is `work_dir`: the private file there, the user's
+    /// file, or none (oras's own store).
+    pub fn file(&self, work_dir: &Utf8Path) -> Option<Utf8PathBuf> {
+        match self {
+            RegistryConfig::Private => Some(work_dir.join("registry-config.json")),
+            RegistryConfig::Given(file) => Some(file.clone()),
+            RegistryConfig::OrasDefault => None,
+        }
+    }
+
+    /// Makes the private file (`{}`, mode 0600) in `work_dir` when the run
+    /// logs in there.
+    pub fn prepare(&self, work_dir: &Utf8Path) -> Result<(), Failure> {
+        match self {
+            RegistryConfig::Private => {
+                fsutil::create_private_file(&work_dir.join("registry-config.json"), b"{}")
+            }
+            RegistryConfig::Given(_) | RegistryConfig::OrasDefault => Ok(()),
+        }
+    }
+}
+
 /// One pack as the preflight resolved it.
 #[derive(Clone, Debug)]
 pub struct PackInput {

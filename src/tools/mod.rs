@@ -24,6 +24,19 @@ pub struct FoundOras {
     pub mode: Mode,
 }
 
+impl FoundOras {
+    /// The builder of this oras's commands, with the run's connection
+    /// flags and login file.
+    pub fn commands(&self, tls: &oras::Tls, registry_config: Option<Utf8PathBuf>) -> oras::Oras {
+        oras::Oras {
+            program: self.program.clone(),
+            mode: self.mode,
+            tls: tls.clone(),
+            registry_config,
+        }
+    }
+}
+
 /// The tar found and the first line of its `--version`.
 #[derive(Clone, Debug)]
 pub struct FoundTar {

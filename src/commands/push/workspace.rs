@@ -12,7 +12,7 @@ use crate::error::{Class, Failure};
 use crate::fsutil;
 use crate::pack::Source;
 use crate::plan::{Layout, Plan};
-use crate::preflight::{Ready, RegistryConfig};
+use crate::preflight::Ready;
 use crate::workdir::{self, Swept};
 
 /// The folders of one run.
@@ -41,9 +41,7 @@ pub struct Kept {
 impl Workspace {
     pub fn create(args: &PushArgs, ready: &Ready) -> Result<Workspace, Failure> {
         let (work, work_dir, swept) = workdir::create()?;
-        if ready.registry_config == RegistryConfig::Private {
-            fsutil::create_private_file(&work_dir.join("registry-config.json"), b"{}")?;
-        }
+        ready.registry_config.prepare(&work_dir)?;
         let archives_folders = ready
             .packs
             .iter()
