@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::process::{Command, Stdio};
 
-use common::calls::calls;
+use common::calls::{calls, view_reads_last};
 use common::doubles::{ONE_PACK_CALLS, double, doubles_sandbox};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
 use common::packs::copy_dir;
@@ -19,13 +19,12 @@ const PASSWORD: &str = "Harbor12345";
 /// The calls of the run after the version probes; the read of the repository's tags, which
 /// runs beside step 5's read-backs, taken last.
 fn steps_run(sandbox: &Sandbox) -> Vec<String> {
-    let (tags, mut steps): (Vec<String>, Vec<String>) = calls(sandbox)
+    let steps = calls(sandbox)
         .into_iter()
         .map(|c| c.call)
         .filter(|call| call != "version")
-        .partition(|call| call == "tags");
-    steps.extend(tags);
-    steps
+        .collect();
+    view_reads_last(steps, |call| call == "tags")
 }
 
 /// `push hello-world` through the doubles with `args` (no registry, project, user or

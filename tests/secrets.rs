@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::calls::{calls, sleepers, wait_until_asleep};
+use common::calls::{calls, sleepers, view_reads_last, wait_until_asleep};
 use common::doubles::{self, ONE_PACK_CALLS, push_args};
 use common::live::{Live, RUN_LIMIT, descendants, parents, send_signal, try_signal};
 use common::packpush::{Run, Sandbox, fixture_pack, path_str};
@@ -411,11 +411,9 @@ fn paused_push_leaks_nothing(source: Source) {
 
     // Every child paused and was looked at: the look-up and both read-backs are fetches;
     // the read of the repository's tags runs beside the read-backs, so it is taken last.
-    let (tags, mut order): (Vec<&str>, Vec<&str>) = paused
-        .iter()
-        .map(|p| p.call.as_str())
-        .partition(|call| *call == "tags");
-    order.extend(tags);
+    let order = view_reads_last(paused.iter().map(|p| p.call.as_str()).collect(), |call| {
+        *call == "tags"
+    });
     assert_eq!(order, ONE_PACK_CALLS, "{source:?}");
     assert!(paused.iter().all(|p| p.processes >= 2));
     assert_calls_clean("paused push", &sandbox, &secret);

@@ -118,6 +118,16 @@ impl Call {
 }
 
 /// The double's name of each call (`login`, `tar`, `push-base`, ...).
+/// `items` (calls, or their names) with the view's reads of a repository's tags (`is_view`)
+/// moved to the end, in their own order. A push reads a pack's tags beside step 5's
+/// read-backs, for the view it ends with, so where they fall among those is up to the
+/// scheduler; the procedure's own calls keep their order.
+pub fn view_reads_last<T>(items: Vec<T>, is_view: impl Fn(&T) -> bool) -> Vec<T> {
+    let (view, mut others): (Vec<T>, Vec<T>) = items.into_iter().partition(|item| is_view(item));
+    others.extend(view);
+    others
+}
+
 pub fn call_names(calls: &[Call]) -> Vec<&str> {
     calls.iter().map(|c| c.call.as_str()).collect()
 }

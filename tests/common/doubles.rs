@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::calls::{self, Call};
+use super::calls::{self, Call, view_reads_last};
 use super::live::Live;
 use super::packpush::{Run, Sandbox, fixture_pack, path_str};
 use super::testbed::PASSWORD;
@@ -53,11 +53,9 @@ pub const ONE_PACK_CALLS: &[&str] = &[
 /// [`ONE_PACK_CALLS`] without the closing view, which the script does not print.
 pub const SCRIPT_CALLS: &[&str] = ONE_PACK_CALLS.split_at(7).0;
 
-/// The calls of a run with the view's reads of the repositories' tags moved to the end, in
-/// their own order. A push reads a pack's tags beside step 5's read-backs (for the view it
-/// ends with), so where they fall among those is up to the scheduler; the procedure's own
-/// calls keep their order. Each such read came after the base path was pushed.
-fn view_reads_last(steps: Vec<Call>) -> Vec<Call> {
+/// The calls of a run, the view's reads of the tags last ([`view_reads_last`]); each such
+/// read came after the base path was pushed.
+fn view_reads_last_after_the_base(steps: Vec<Call>) -> Vec<Call> {
     let base = steps.iter().position(|c| c.call == "push-base");
     for (at, call) in steps.iter().enumerate().filter(|(_, c)| c.call == "tags") {
         assert!(
@@ -65,10 +63,7 @@ fn view_reads_last(steps: Vec<Call>) -> Vec<Call> {
             "a read of the tags before the base path was pushed: {call:#?}"
         );
     }
-    let (tags, mut others): (Vec<Call>, Vec<Call>) =
-        steps.into_iter().partition(|c| c.call == "tags");
-    others.extend(tags);
-    others
+    view_reads_last(steps, |c| c.call == "tags")
 }
 
 /// The folder of the doubles.
@@ -269,7 +264,7 @@ impl Doubles {
             steps.iter().all(|c| !c.is_probe()),
             "a version probe after the first step: {calls:#?}"
         );
-        view_reads_last(calls.into_iter().skip(first_step).collect())
+        view_reads_last_after_the_base(calls.into_iter().skip(first_step).collect())
     }
 
     /// `oras login`, `tar`, ... of every step's call.
