@@ -349,6 +349,14 @@ enum Ending {
     SigintToGroup,
 }
 
+/// The processes of the wrapper's run and of the stalling proxy still running.
+fn left_running(wrapper: &Wrapper, proxy: &str) -> Vec<String> {
+    processes_with(&wrapper.path())
+        .into_iter()
+        .chain(processes_with(proxy))
+        .collect()
+}
+
 /// A push through `wrapper` to a proxy that holds every request, ended `how`; returns the
 /// run and the proxy's address.
 fn stalled_push(wrapper: &Wrapper, how: Ending, limits: &[&str]) -> (Run, String) {
@@ -449,10 +457,7 @@ fn no_process_outlives_a_command_however_it_is_stopped() {
         let (run, proxy) = stalled_push(&wrapper, how, limits);
         assert_eq!(run.code, code, "{how:?}\n{}", run.stderr);
         assert!(run.stderr.contains(says), "{how:?}\n{}", run.stderr);
-        let left: Vec<String> = processes_with(&wrapper.path())
-            .into_iter()
-            .chain(processes_with(&proxy))
-            .collect();
+        let left = left_running(&wrapper, &proxy);
         assert!(left.is_empty(), "{how:?}: still running: {left:#?}");
     }
 }
@@ -515,10 +520,7 @@ fn a_registry_that_never_answers_ends_the_run_under_the_default_stall_limit() {
         took >= Duration::from_secs(60) && took < Duration::from_secs(120),
         "{took:?}"
     );
-    let left: Vec<String> = processes_with(&wrapper.path())
-        .into_iter()
-        .chain(processes_with(&proxy))
-        .collect();
+    let left = left_running(&wrapper, &proxy);
     assert!(left.is_empty(), "still running: {left:#?}");
 }
 
