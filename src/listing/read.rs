@@ -293,14 +293,17 @@ impl<'a> Reader<'a> {
             .filter(|known| known.name == target.name)
             .filter_map(|known| known.tags)
             .collect();
+        if reads.is_empty() {
+            return None;
+        }
         self.commands
             .extend(reads.iter().map(|(command, _)| (*command).clone()));
-        let outputs: Option<Vec<&[u8]>> = reads.iter().map(|(_, output)| *output).collect();
-        let listed: Vec<String> = outputs?
-            .iter()
-            .map(|output| String::from_utf8_lossy(output).into_owned())
-            .collect();
-        (!reads.is_empty()).then(|| judge::sorted_tags(&listed.join("\n")))
+        let mut listed = String::new();
+        for (_, output) in reads {
+            listed.push_str(&String::from_utf8_lossy(output?));
+            listed.push('\n');
+        }
+        Some(judge::sorted_tags(&listed))
     }
 
     /// Every version under `tags`, in version order, and what the
